@@ -1,0 +1,78 @@
+import typescript from '@rollup/plugin-typescript'
+import terser from '@rollup/plugin-terser'
+import { nodeResolve } from '@rollup/plugin-node-resolve'
+import { dts } from 'rollup-plugin-dts'
+
+// Every package entry: later entries (react, vue, svelte, testing, tabs) are added here and share
+// the core through rollup's chunking instead of each bundling their own copy of the class.
+const entries = { index: 'src/index.ts' }
+
+const ts = () =>
+  typescript({ tsconfig: './tsconfig.build.json', declaration: false, sourceMap: true })
+const external = (id) => id === 'mitt' || /^(react|vue|svelte)(\/|$)/.test(id)
+
+export default [
+  {
+    input: entries,
+    external,
+    plugins: [ts()],
+    output: [
+      {
+        dir: 'dist',
+        format: 'es',
+        entryFileNames: '[name].js',
+        chunkFileNames: 'chunks/[name]-[hash].js',
+        sourcemap: true,
+      },
+      {
+        dir: 'dist',
+        format: 'cjs',
+        entryFileNames: '[name].cjs',
+        chunkFileNames: 'chunks/[name]-[hash].cjs',
+        sourcemap: true,
+        exports: 'named',
+      },
+    ],
+  },
+  {
+    input: entries,
+    external,
+    plugins: [dts({ tsconfig: './tsconfig.build.json' })],
+    output: [
+      {
+        dir: 'dist',
+        format: 'es',
+        entryFileNames: '[name].d.ts',
+        chunkFileNames: 'chunks/[name]-[hash].d.ts',
+      },
+      {
+        dir: 'dist',
+        format: 'es',
+        entryFileNames: '[name].d.cts',
+        chunkFileNames: 'chunks/[name]-[hash].d.cts',
+      },
+    ],
+  },
+  {
+    // Script-tag build: mitt is bundled in, the global is the class itself.
+    input: 'src/umd.ts',
+    plugins: [nodeResolve(), ts()],
+    output: [
+      {
+        file: 'dist/steadysocket.umd.js',
+        format: 'umd',
+        name: 'SteadySocket',
+        exports: 'default',
+        sourcemap: true,
+      },
+      {
+        file: 'dist/steadysocket.umd.min.js',
+        format: 'umd',
+        name: 'SteadySocket',
+        exports: 'default',
+        sourcemap: true,
+        plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })],
+      },
+    ],
+  },
+]

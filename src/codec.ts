@@ -1,0 +1,29 @@
+/** What a native WebSocket can send: text, or binary as a Blob, an ArrayBuffer or a view of one. */
+export type RawData = string | ArrayBuffer | Blob | ArrayBufferView
+
+/**
+ * Turns application messages into frames and back. `decode` may throw: the frame is then
+ * dropped and reported as a `DecodeError`, and the socket stays up.
+ */
+export type Codec<In, Out> = {
+  encode(message: Out): RawData
+  decode(raw: RawData): In
+}
+
+/**
+ * JSON over text frames: `send()` stringifies, `message` events carry the parsed value.
+ * A binary frame or invalid JSON is a `DecodeError`.
+ *
+ * @example
+ * const socket = new SteadySocket<ServerMsg, ClientMsg>(url, { codec: json() })
+ */
+export function json<In = unknown, Out = In>(): Codec<In, Out> {
+  return {
+    encode: (message) => JSON.stringify(message),
+    decode: (raw) => {
+      if (typeof raw !== 'string')
+        throw new TypeError('json() expects text frames, got a binary frame')
+      return JSON.parse(raw) as In
+    },
+  }
+}

@@ -1,0 +1,84 @@
+import type { RawData } from './codec'
+import { call } from './events'
+import type { SteadySocketError } from './errors'
+
+/** The events of the WebSocket-compatible surface (plain objects: no global `Event` needed). */
+export type CompatEventMap = {
+  open: { type: 'open' }
+  message: { type: 'message'; data: RawData }
+  error: { type: 'error'; error: SteadySocketError }
+  close: { type: 'close'; code: number; reason: string; wasClean: boolean }
+}
+type WithTarget<T> = T & { target: CompatTarget; currentTarget: CompatTarget }
+/** A listener of the WebSocket-compatible surface: a function or a `{ handleEvent }` object. */
+export type CompatListener<K extends keyof CompatEventMap> =
+  | ((event: WithTarget<CompatEventMap[K]>) => void)
+  | { handleEvent(event: WithTarget<CompatEventMap[K]>): void }
+
+type AnyListener = CompatListener<keyof CompatEventMap>
+type Registered = { fn: AnyListener; once: boolean }
+
+/**
+ * `onopen`/`onmessage`/`onerror`/`onclose` and `addEventListener`, so the socket drops in where a
+ * `WebSocket` was. Works without a global `EventTarget`/`Event` (React Native, workers, old Node).
+ */
+export class CompatTarget {
+  /** Like `WebSocket.onopen`. */
+  onopen: ((event: WithTarget<CompatEventMap['open']>) => void) | null = null
+  /** Like `WebSocket.onmessage`: `event.data` is the raw frame, not decoded. */
+  onmessage: ((event: WithTarget<CompatEventMap['message']>) => void) | null = null
+  /** Like `WebSocket.onerror`; `event.error` is the `SteadySocketError`. */
+  onerror: ((event: WithTarget<CompatEventMap['error']>) => void) | null = null
+  /** Like `WebSocket.onclose`. */
+  onclose: ((event: WithTarget<CompatEventMap['close']>) => void) | null = null
+  private compat: Partial<Record<keyof CompatEventMap, Registered[]>> = {}
+
+  /** Like `WebSocket.addEventListener`; supports `{ once: true }`. */
+  addEventListener<K extends keyof CompatEventMap>(
+    type: K,
+    listener: CompatListener<K> | null,
+    options?: boolean | { once?: boolean },
+  ): void {
+    if (!listener) return
+    const list: Registered[] = (this.compat[type] ??= [] as never)
+    if (list.some((r) => r.fn === listener)) return
+    list.push({
+      fn: listener as AnyListener,
+      once: typeof options === 'object' && options.once === true,
+    })
+  }
+
+  /** Like `WebSocket.removeEventListener`. */
+  removeEventListener<K extends keyof CompatEventMap>(
+    type: K,
+    listener: CompatListener<K> | null,
+  ): void {
+    const list = this.compat[type]
+    if (list) this.compat[type] = list.filter((r) => r.fn !== listener)
+  }
+
+  /** Whether anything listens on the compatible surface (lets the hot path skip building events). */
+  protected hasCompat(type: keyof CompatEventMap): boolean {
+    return this[`on${type}`] !== null || (this.compat[type]?.length ?? 0) > 0
+  }
+
+  protected dispatchCompat<K extends keyof CompatEventMap>(init: CompatEventMap[K]): void {
+    const type = init.type as K
+    const event = { ...init, target: this, currentTarget: this } as WithTarget<CompatEventMap[K]>
+    const prop = this[`on${type}`] as ((e: typeof event) => void) | null
+    if (prop) call(prop, event)
+    const list = this.compat[type]
+    if (!list) return
+    for (const r of list) {
+      if (r.once) this.removeEventListener(type, r.fn as CompatListener<K>)
+      const fn = r.fn as CompatListener<K>
+      if (typeof fn === 'function') call(fn, event)
+      else call((e: typeof event) => fn.handleEvent(e), event)
+    }
+  }
+
+  protected clearCompat(): void {
+    this.compat = {}
+    this.onopen = this.onmessage = this.onerror = this.onclose = null
+  }
+}

@@ -1,0 +1,218 @@
+import type { RawData } from './codec'
+import type { DropReason } from './events'
+import type { BackpressureOptions, QueueOptions, WebSocketLike } from './options'
+import { byteLength, Queue, type Entry } from './queue'
+
+/** What `send()` did with a message. */
+export type SendResult = 'sent' | 'queued' | 'dropped'
+
+/** What the flow needs from its socket. */
+export type FlowHost<Out> = {
+  drop(messages: Out[], reason: DropReason): void
+  drain(): void
+  /** Called on every poll tick (flush() waiters look at `idle()` then). */
+  tick(): void
+}
+
+// A heartbeat frame in the sent log: counted against bufferedAmount, never re-sent.
+const CONTROL = Symbol('control')
+
+// The browser has no event for "bufferedAmount went down": poll, but only while something waits.
+const POLL_MS = 10
+
+/**
+ * The send path: direct writes while the native buffer is below the high-water mark, the bounded
+ * queue otherwise, drain at the low-water mark, and recovery of what a dead socket never sent.
+ */
+export class Flow<Out> {
+  /** The OPEN native socket writes go to; null while there is none. */
+  ws: WebSocketLike | null = null
+  /** True while the handshake runs: writes go straight to the socket, ahead of the queue. */
+  direct = false
+  /** flush() promises waiting; while > 0 the buffer is polled. */
+  watchers = 0
+  readonly queue = new Queue<Entry<Out>>()
+  private readonly high: number
+  private readonly low: number
+  private pressure = false
+  private timer: ReturnType<typeof setTimeout> | undefined
+  // Messages written whose bytes may still sit in the native buffer, oldest first.
+  private logData: (Out | typeof CONTROL)[] = []
+  private logRaw: RawData[] = []
+  private logLimit = 64
+
+  constructor(
+    private readonly q: QueueOptions | null,
+    bp: BackpressureOptions | null,
+    private readonly recover: boolean,
+    private readonly host: FlowHost<Out>,
+  ) {
+    // Without a queue there is nowhere to hold messages back: write straight through.
+    this.high = bp && q ? bp.highWaterMark : Infinity
+    this.low = bp && q ? bp.lowWaterMark : Infinity
+  }
+
+  send(data: Out, raw: RawData): SendResult {
+    const ws = this.ws
+    if (ws !== null && (this.queue.length === 0 || this.direct)) {
+      const buffered = ws.bufferedAmount
+      if (buffered <= this.high || this.direct) {
+        this.write(ws, data, raw, buffered)
+        return 'sent'
+      }
+      this.engage()
+    }
+    return this.enqueue(data, raw)
+  }
+
+  /** Writes a heartbeat frame; returns false when no socket is open. */
+  control(raw: RawData): boolean {
+    const ws = this.ws
+    if (ws === null || ws.readyState !== 1) return false
+    this.write(ws, CONTROL, raw, ws.bufferedAmount)
+    return true
+  }
+
+  /** Writes queued messages in order while the native buffer is at or below the high-water mark. */
+  flush(): void {
+    const ws = this.ws
+    if (ws === null || this.direct) return
+    const ttl = this.q?.ttl ?? 0
+    const now = ttl > 0 ? Date.now() : 0
+    let expired: Out[] | undefined
+    while (this.queue.length > 0) {
+      const buffered = ws.bufferedAmount
+      if (buffered > this.high) {
+        this.engage()
+        break
+      }
+      const e = this.queue.shift() as Entry<Out>
+      if (ttl > 0 && now - e.time > ttl) (expired ??= []).push(e.data)
+      else this.write(ws, e.data, e.raw, buffered)
+    }
+    if (expired) this.host.drop(expired, 'expired')
+    this.settle()
+  }
+
+  /** The socket is gone: stop polling and, when asked, put its untransmitted messages back in front. */
+  detach(dead: WebSocketLike | null, recover: boolean): void {
+    this.stopPolling()
+    this.ws = null
+    this.direct = false
+    if (recover && this.recover && dead) this.requeueUnsent(dead.bufferedAmount)
+    this.logData = []
+    this.logRaw = []
+  }
+
+  /** Removes and returns every queued message. */
+  clear(): Out[] {
+    return this.queue.drain().map((e) => e.data)
+  }
+
+  /** Nothing queued and nothing in the native buffer. */
+  idle(): boolean {
+    return this.queue.length === 0 && (this.ws === null || this.ws.bufferedAmount === 0)
+  }
+
+  /** Polls the native buffer until the queue drains and no flush() waits. */
+  poll(): void {
+    if (this.timer === undefined && this.ws !== null) this.timer = setTimeout(this.onTick, POLL_MS)
+  }
+
+  stopPolling(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private onTick = (): void => {
+    this.timer = undefined
+    const ws = this.ws
+    if (ws === null) return
+    if (this.queue.length > 0 && ws.bufferedAmount <= this.low) this.flush()
+    else this.settle()
+    this.host.tick()
+    if (this.pressure || this.watchers > 0) this.poll()
+  }
+
+  private engage(): void {
+    this.pressure = true
+    this.poll()
+  }
+
+  /** Ends a backpressure episode with one `drain` once the queue is empty and the buffer is low. */
+  private settle(): void {
+    const ws = this.ws
+    if (this.pressure && this.queue.length === 0 && ws !== null && ws.bufferedAmount <= this.low) {
+      this.pressure = false
+      this.host.drain()
+    }
+  }
+
+  private write(
+    ws: WebSocketLike,
+    data: Out | typeof CONTROL,
+    raw: RawData,
+    buffered: number,
+  ): void {
+    ;(ws.send as (d: RawData) => void)(raw)
+    if (!this.recover) return
+    // An empty native buffer before this write means everything logged so far was transmitted.
+    if (buffered === 0 && this.logRaw.length > 0) {
+      this.logData = []
+      this.logRaw = []
+    }
+    this.logData.push(data)
+    this.logRaw.push(raw)
+    if (this.logRaw.length > this.logLimit) this.trimLog(ws.bufferedAmount)
+  }
+
+  /** Forgets logged messages older than the last `buffered` bytes (they were transmitted). */
+  private trimLog(buffered: number): void {
+    const keep = this.logRaw.length - this.tailCount(buffered)
+    this.logData = this.logData.slice(keep)
+    this.logRaw = this.logRaw.slice(keep)
+    this.logLimit = Math.max(64, this.logRaw.length * 2)
+  }
+
+  /** How many logged messages, counted from the newest, overlap the last `buffered` bytes. */
+  private tailCount(buffered: number): number {
+    let sum = 0
+    let i = this.logRaw.length
+    while (i > 0 && sum < buffered) sum += byteLength(this.logRaw[--i] as RawData)
+    return this.logRaw.length - i
+  }
+
+  private requeueUnsent(buffered: number): void {
+    if (buffered <= 0) return
+    const now = Date.now()
+    for (let i = this.logRaw.length - 1, n = this.tailCount(buffered); n > 0; i--, n--) {
+      const data = this.logData[i] as Out | typeof CONTROL
+      if (data === CONTROL) continue
+      const raw = this.logRaw[i] as RawData
+      this.queue.unshift({ data, raw, bytes: byteLength(raw), time: now })
+    }
+  }
+
+  private enqueue(data: Out, raw: RawData): SendResult {
+    const q = this.q
+    if (q === null) {
+      this.host.drop([data], 'disabled')
+      return 'dropped'
+    }
+    const bytes = byteLength(raw)
+    const queue = this.queue
+    const fits = () => queue.length < q.maxMessages && queue.bytes + bytes <= q.maxBytes
+    if (!fits()) {
+      // A message larger than the whole queue can never fit, whatever is evicted.
+      if (q.overflow === 'reject' || bytes > q.maxBytes || q.maxMessages < 1) {
+        this.host.drop([data], 'overflow')
+        return 'dropped'
+      }
+      const evicted: Out[] = []
+      while (!fits()) evicted.push((queue.shift() as Entry<Out>).data)
+      this.host.drop(evicted, 'overflow')
+    }
+    queue.push({ data, raw, bytes, time: q.ttl > 0 ? Date.now() : 0 })
+    return 'queued'
+  }
+}

@@ -1,0 +1,70 @@
+import type { RawData } from './codec'
+import type { HeartbeatOptions } from './options'
+
+/**
+ * Pings every `interval`; when nothing at all arrives within `timeout` of the first ping not yet
+ * followed by an inbound frame, calls `dead`. Inbound frames only set `rx` (the message hot path
+ * must not touch timers).
+ */
+export class Heartbeat {
+  /** Set by the socket on every inbound frame. */
+  rx = false
+  private ticker: ReturnType<typeof setInterval> | undefined
+  private deadline: ReturnType<typeof setTimeout> | undefined
+  private lastTick = 0
+  private armedAt = 0
+
+  constructor(
+    private readonly o: HeartbeatOptions,
+    private readonly ping: (raw: RawData) => boolean,
+    private readonly dead: () => void,
+  ) {}
+
+  start(): void {
+    this.stop()
+    this.lastTick = Date.now()
+    this.ticker = setInterval(this.onTick, this.o.interval)
+  }
+
+  stop(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker)
+    if (this.deadline !== undefined) clearTimeout(this.deadline)
+    this.ticker = this.deadline = undefined
+  }
+
+  /** Pings now and starts a fresh deadline (page shown again, clock jumped). */
+  probe(): void {
+    this.beat(true)
+  }
+
+  private onTick = (): void => {
+    const now = Date.now()
+    // Timers of background tabs are throttled and a sleeping laptop runs none: a late tick
+    // means the connection went unwatched for a while, so probe it afresh.
+    const late = now - this.lastTick > this.o.interval * 2
+    this.lastTick = now
+    this.beat(late)
+  }
+
+  private beat(fresh: boolean): void {
+    const m = this.o.message
+    if (!this.ping(typeof m === 'function' ? m() : m)) return
+    if (fresh || this.deadline === undefined || this.rx) this.arm()
+  }
+
+  private arm(): void {
+    if (this.deadline !== undefined) clearTimeout(this.deadline)
+    this.rx = false
+    this.armedAt = Date.now()
+    this.deadline = setTimeout(this.onDeadline, this.o.timeout)
+  }
+
+  private onDeadline = (): void => {
+    this.deadline = undefined
+    if (this.rx) return
+    // A deadline that fires far too late was frozen with the page: frames may be queued behind
+    // it, so give the connection one fresh probe instead of declaring it dead.
+    if (Date.now() - this.armedAt > this.o.timeout * 2 + 1000) return this.probe()
+    this.dead()
+  }
+}

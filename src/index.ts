@@ -1,0 +1,32 @@
+export { SteadySocket } from './socket'
+export type { Snapshot } from './socket'
+export { json } from './codec'
+export type { Codec, RawData } from './codec'
+export {
+  SteadySocketError,
+  ConnectError,
+  ConnectTimeoutError,
+  HeartbeatTimeoutError,
+  DecodeError,
+  ProviderError,
+  HandshakeError,
+  ClosedError,
+  TimeoutError,
+  isSteadySocketError,
+} from './errors'
+export type { SteadySocketErrorName } from './errors'
+export { DEFAULTS } from './options'
+export type {
+  SteadySocketOptions,
+  ReconnectOptions,
+  QueueOptions,
+  BackpressureOptions,
+  HeartbeatOptions,
+  Provider,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './options'
+export type { SteadySocketEvents, Status, CloseInfo, DropReason } from './events'
+export type { SendResult } from './flow'
+export type { UrlSource } from './url'
+export type { CompatEventMap, CompatListener } from './compat'

@@ -1,0 +1,51 @@
+/** What the socket does when the environment changes. */
+export type NetworkHandlers = {
+  online(): void
+  offline(): void
+  /** The page became visible again or came back from the back-forward cache. */
+  wake(): void
+}
+
+/**
+ * Wires online/offline/visibility/pageshow, attached only while the socket is not `closed`.
+ * A no-op where there is no `addEventListener` on the global (Node, React Native).
+ */
+export class NetworkWatch {
+  private attached = false
+
+  constructor(private readonly h: NetworkHandlers) {}
+
+  /** True when the browser says it has no network. */
+  static offline(): boolean {
+    return typeof navigator !== 'undefined' && navigator.onLine === false
+  }
+
+  attach(): void {
+    if (this.attached || typeof addEventListener !== 'function') return
+    this.attached = true
+    addEventListener('online', this.onOnline)
+    addEventListener('offline', this.onOffline)
+    addEventListener('pageshow', this.onPageShow)
+    if (typeof document !== 'undefined')
+      document.addEventListener('visibilitychange', this.onVisibility)
+  }
+
+  detach(): void {
+    if (!this.attached) return
+    this.attached = false
+    removeEventListener('online', this.onOnline)
+    removeEventListener('offline', this.onOffline)
+    removeEventListener('pageshow', this.onPageShow)
+    if (typeof document !== 'undefined')
+      document.removeEventListener('visibilitychange', this.onVisibility)
+  }
+
+  private onOnline = (): void => this.h.online()
+  private onOffline = (): void => this.h.offline()
+  private onPageShow = (e: Event): void => {
+    if ((e as PageTransitionEvent).persisted) this.h.wake()
+  }
+  private onVisibility = (): void => {
+    if (document.visibilityState === 'visible') this.h.wake()
+  }
+}

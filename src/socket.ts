@@ -1,0 +1,741 @@
+import { backoffDelay } from './backoff'
+import type { RawData } from './codec'
+import { CompatTarget } from './compat'
+import type { SteadySocketError } from './errors'
+import {
+  ClosedError,
+  ConnectError,
+  ConnectTimeoutError,
+  DecodeError,
+  HandshakeError,
+  HeartbeatTimeoutError,
+  ProviderError,
+  TimeoutError,
+} from './errors'
+import { call, createEmitter, type CloseInfo, type SteadySocketEvents, type Status } from './events'
+import { Flow, type SendResult } from './flow'
+import { Heartbeat } from './heartbeat'
+import { NetworkWatch } from './network'
+import {
+  normalizeOptions,
+  type Normalized,
+  type SteadySocketOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './options'
+import { toWebSocketUrl, validateClose, type UrlSource } from './url'
+
+/** An immutable view of the socket's state; a new object only when one of its fields changes. */
+export type Snapshot = Readonly<{
+  status: Status
+  readyState: 0 | 1 | 2 | 3
+  attempt: number
+  url: string
+  lastClose: CloseInfo | null
+  lastError: SteadySocketError | null
+}>
+
+type Timer = ReturnType<typeof setTimeout> | undefined
+
+/**
+ * A WebSocket that stays connected: one native socket at a time, reconnect with capped backoff,
+ * a bounded send queue with backpressure, recovery of unsent bytes, heartbeat and typed events.
+ *
+ * @example
+ * const socket = new SteadySocket('wss://example.com/feed')
+ * socket.on('message', (data) => console.log(data))
+ * socket.send('hello') // 'sent', or 'queued' until the socket opens
+ */
+export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
+  static readonly CONNECTING = 0
+  static readonly OPEN = 1
+  static readonly CLOSING = 2
+  static readonly CLOSED = 3
+  readonly CONNECTING = 0
+  readonly OPEN = 1
+  readonly CLOSING = 2
+  readonly CLOSED = 3
+
+  private readonly o: Normalized<In, Out>
+  private readonly WS: WebSocketConstructor
+  private readonly source: string | Exclude<UrlSource, string | URL>
+  private readonly ev = createEmitter<SteadySocketEvents<In, Out>>()
+  private readonly flow: Flow<Out>
+  private readonly hb: Heartbeat | null
+  private readonly isPong: ((raw: RawData) => boolean) | undefined
+  private readonly net: NetworkWatch | null
+  private readonly subs = new Set<() => void>()
+  private readonly waiters = new Set<() => void>()
+  /** The current native socket (CONNECTING, OPEN, or CLOSING after our `close()`). */
+  private ws: WebSocketLike | null = null
+  private state: Status = 'closed'
+  private tries = 0
+  /** Bumped whenever the current attempt ends: async work of an older attempt checks it and stops. */
+  private gen = 0
+  private opens = 0
+  private closeReq: CloseInfo | null = null
+  private lastUrl = ''
+  private lastProtocol = ''
+  private lastExtensions = ''
+  private binary: 'blob' | 'arraybuffer'
+  private lastClose: CloseInfo | null = null
+  private lastError: SteadySocketError | null = null
+  private snap: Snapshot
+  private disposed = false
+  private connectTimer: Timer
+  private retryTimer: Timer
+  private stableTimer: Timer
+
+  /**
+   * @param url `ws(s):`/`http(s):` URL, relative URL, or a (possibly async) provider run before every attempt.
+   * @param protocolsOrOptions subprotocols, as with `new WebSocket`, or the options object.
+   */
+  constructor(
+    url: UrlSource,
+    protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out>,
+  ) {
+    super()
+    const o = (this.o = normalizeOptions(protocolsOrOptions))
+    const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    if (typeof WS !== 'function') {
+      throw new TypeError(
+        'steadysocket: no WebSocket implementation found; pass one with the `WebSocket` option ' +
+          "(in Node: import { WebSocket } from 'ws'; new SteadySocket(url, { WebSocket }))",
+      )
+    }
+    this.WS = WS
+    if (typeof url === 'function') this.source = url
+    else this.source = this.lastUrl = toWebSocketUrl(url)
+    this.binary = o.binaryType
+    this.flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
+      drop: (messages, reason) => this.ev.emit('drop', { messages, reason }),
+      drain: () => this.ev.emit('drain', {}),
+      tick: () => this.runWaiters(),
+    })
+    const hb = o.heartbeat
+    this.isPong = hb?.isPong
+    this.hb = hb
+      ? new Heartbeat(
+          hb,
+          (raw) => this.flow.control(raw),
+          () =>
+            this.lost(
+              1006,
+              'heartbeat timeout',
+              false,
+              new HeartbeatTimeoutError(
+                `no frame from ${this.lastUrl} within ${hb.timeout} ms of a ping`,
+              ),
+              true,
+            ),
+        )
+      : null
+    this.net = o.watchNetwork
+      ? new NetworkWatch({
+          online: () => this.state === 'reconnecting' && this.retryNow(),
+          offline: () => {
+            if (this.state === 'reconnecting') this.retryTimer = clear(this.retryTimer)
+          },
+          wake: () => {
+            if (this.state === 'reconnecting' && !NetworkWatch.offline()) this.retryNow()
+            else if (this.state === 'open') this.hb?.probe()
+          },
+        })
+      : null
+    this.snap = this.makeSnapshot()
+    if (o.autoConnect) this.connect()
+  }
+
+  /** `'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed'`. */
+  get status(): Status {
+    return this.state
+  }
+  /** 0–3 like the native one; CONNECTING while connecting or waiting to reconnect. */
+  get readyState(): 0 | 1 | 2 | 3 {
+    const s = this.state
+    return s === 'open' ? 1 : s === 'closing' ? 2 : s === 'closed' ? 3 : 0
+  }
+  get isConnecting(): boolean {
+    return this.state === 'connecting'
+  }
+  get isOpen(): boolean {
+    return this.state === 'open'
+  }
+  get isClosing(): boolean {
+    return this.state === 'closing'
+  }
+  get isReconnecting(): boolean {
+    return this.state === 'reconnecting'
+  }
+  get isClosed(): boolean {
+    return this.state === 'closed'
+  }
+  /** Consecutive failed attempts since the last stable connection (the retry being waited for). */
+  get attempt(): number {
+    return this.tries
+  }
+  /** Native `bufferedAmount` plus the bytes waiting in the queue. */
+  get bufferedAmount(): number {
+    return (this.flow.ws?.bufferedAmount ?? 0) + this.flow.queue.bytes
+  }
+  /** Messages waiting in the queue. */
+  get queueLength(): number {
+    return this.flow.queue.length
+  }
+  /** Bytes waiting in the queue (UTF-8 bytes for strings). */
+  get queuedBytes(): number {
+    return this.flow.queue.bytes
+  }
+  /** URL of the current (or last) socket; `''` before a provider first resolved. */
+  get url(): string {
+    return this.lastUrl
+  }
+  /** Subprotocol the server chose, for the current (or last) socket. */
+  get protocol(): string {
+    return this.ws?.protocol || this.lastProtocol
+  }
+  /** Extensions the server chose, for the current (or last) socket. */
+  get extensions(): string {
+    return this.ws?.extensions || this.lastExtensions
+  }
+  /** Applied to every native socket, including after reconnects. @default 'blob' */
+  get binaryType(): 'blob' | 'arraybuffer' {
+    return this.binary
+  }
+  set binaryType(value: 'blob' | 'arraybuffer') {
+    if (value !== 'blob' && value !== 'arraybuffer')
+      throw new SyntaxError(
+        `steadysocket: binaryType must be 'blob' or 'arraybuffer', got ${String(value)}`,
+      )
+    this.binary = value
+    if (this.ws) this.ws.binaryType = value
+  }
+
+  /** The current state snapshot (referentially stable until it changes). For `useSyncExternalStore`. */
+  getSnapshot = (): Snapshot => this.snap
+
+  /** Calls `listener` after every snapshot change; returns the unsubscribe function. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.subs.add(listener)
+    return () => this.subs.delete(listener)
+  }
+
+  /** Listens to a typed event; returns a function that removes the listener. */
+  on<K extends keyof SteadySocketEvents<In, Out>>(
+    type: K,
+    fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
+  ): () => void {
+    return this.ev.on(type, fn)
+  }
+
+  /** Like `on`, removed after the first call. */
+  once<K extends keyof SteadySocketEvents<In, Out>>(
+    type: K,
+    fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
+  ): () => void {
+    const off = this.ev.on(type, (payload) => {
+      off()
+      fn(payload)
+    })
+    return off
+  }
+
+  /** Removes a listener added with `on`. */
+  off<K extends keyof SteadySocketEvents<In, Out>>(
+    type: K,
+    fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
+  ): void {
+    this.ev.off(type, fn)
+  }
+
+  /**
+   * Writes `data` to the open socket (`'sent'`), queues it while the socket is not open or the
+   * native buffer is above the high-water mark (`'queued'`), or reports it in a `drop` event
+   * (`'dropped'`). Never throws for state reasons.
+   */
+  send(data: Out): SendResult {
+    if (this.disposed) return 'dropped'
+    const codec = this.o.codec
+    return this.flow.send(data, codec === undefined ? (data as RawData) : codec.encode(data))
+  }
+
+  /** Starts connecting if `closed`; otherwise does nothing (never a second socket). */
+  open(): void {
+    if (this.disposed) return
+    if (this.state === 'closing') this.finishClose(true)
+    if (this.state !== 'closed' && this.state !== 'closing') return
+    this.tries = 0
+    this.connect()
+  }
+
+  /** Closes the current socket, resets the backoff and connects now; works after giving up. */
+  reconnect(code = 1000, reason = ''): void {
+    validateClose(code, reason)
+    if (this.disposed) return
+    const gen = ++this.gen
+    this.retryTimer = clear(this.retryTimer)
+    if (this.closeReq) this.finishClose(true)
+    else {
+      const ws = this.teardown(false)
+      if (ws) {
+        quietClose(ws, code, reason)
+        this.emitClose({ code, reason, wasClean: true }, true)
+      }
+    }
+    if (gen !== this.gen) return
+    this.tries = 0
+    this.connect()
+  }
+
+  /**
+   * Closes for good (until `open()`): cancels every timer, never reconnects. Queued messages stay
+   * queued. The `close` event reports `code`. Codes other than 1000 and 3000–4999 throw, like native.
+   */
+  close(code = 1000, reason = ''): void {
+    validateClose(code, reason)
+    if (this.state === 'closed' || this.state === 'closing') return
+    this.gen++
+    this.retryTimer = clear(this.retryTimer)
+    const ws = this.ws
+    if (ws !== null && ws.readyState === 1) {
+      // Keep the native socket attached until its close event: messages still arrive meanwhile.
+      this.connectTimer = clear(this.connectTimer)
+      this.stableTimer = clear(this.stableTimer)
+      this.hb?.stop()
+      this.flow.detach(ws, false)
+      this.closeReq = { code, reason, wasClean: true }
+      this.setStatus('closing')
+      ws.close(code, reason)
+      return
+    }
+    this.teardown(false)
+    const gen = this.gen
+    if (ws) {
+      quietClose(ws)
+      this.emitClose({ code, reason, wasClean: false }, false)
+    }
+    if (gen === this.gen) this.setStatus('closed')
+  }
+
+  /** Resolves when open (at once if it is); rejects if the socket is or becomes `closed`, or on timeout. */
+  opened(options?: { timeout?: number }): Promise<void> {
+    return this.wait('opened()', options?.timeout, false, () =>
+      this.state === 'open'
+        ? true
+        : this.state === 'closed'
+          ? new ClosedError('steadysocket: the socket is closed')
+          : false,
+    )
+  }
+
+  /** Resolves when the queue is empty and the native buffer is 0; rejects if `closed` first, or on timeout. */
+  flush(options?: { timeout?: number }): Promise<void> {
+    return this.wait('flush()', options?.timeout, true, () =>
+      this.flow.idle()
+        ? true
+        : this.state === 'closed'
+          ? new ClosedError(
+              `steadysocket: the socket closed with ${this.flow.queue.length} messages queued`,
+            )
+          : false,
+    )
+  }
+
+  /** Removes and returns the queued messages (no `drop` event: the caller has them). */
+  clearQueue(): Out[] {
+    const messages = this.flow.clear()
+    this.runWaiters()
+    return messages
+  }
+
+  /**
+   * `close()`, then removes every listener, timer and window/document listener. Queued messages
+   * are reported once in a `drop` event (`'disposed'`). Later calls do nothing.
+   */
+  dispose(): void {
+    if (this.disposed) return
+    this.close()
+    if (this.closeReq) this.finishClose(true)
+    const left = this.flow.clear()
+    if (left.length > 0) this.ev.emit('drop', { messages: left, reason: 'disposed' })
+    this.disposed = true
+    this.runWaiters()
+    this.ev.clear()
+    this.clearCompat()
+    this.subs.clear()
+    this.net?.detach()
+  }
+
+  /** Same as `dispose()`, for `using socket = new SteadySocket(url)`. */
+  [Symbol.dispose](): void {
+    this.dispose()
+  }
+
+  private connect(): void {
+    const gen = ++this.gen
+    this.setStatus('connecting')
+    if (gen !== this.gen) return
+    if (this.o.connectTimeout > 0) {
+      const ms = this.o.connectTimeout
+      this.connectTimer = setTimeout(() => {
+        this.connectTimer = undefined
+        this.lost(
+          1006,
+          '',
+          false,
+          new ConnectTimeoutError(
+            `steadysocket: no connection to ${this.lastUrl || 'the URL'} within ${ms} ms`,
+          ),
+          true,
+        )
+      }, ms)
+    }
+    const src = this.source
+    const protocols = this.o.protocols
+    if (typeof src === 'string' && typeof protocols !== 'function')
+      return this.create(src, protocols)
+    // A provider may throw, reject, hang or return garbage: each is one failed attempt, never an
+    // unhandled rejection; a hang is cut by connectTimeout.
+    Promise.resolve()
+      .then(async () => {
+        const url = toWebSocketUrl(await (typeof src === 'function' ? src() : src))
+        return [url, await (typeof protocols === 'function' ? protocols() : protocols)] as const
+      })
+      .then(
+        ([url, p]) => gen === this.gen && this.create(url, p),
+        (error: unknown) =>
+          gen === this.gen &&
+          this.lost(
+            1006,
+            '',
+            false,
+            new ProviderError(
+              `steadysocket: the URL or protocols provider failed: ${describe(error)}`,
+              { cause: error },
+            ),
+          ),
+      )
+  }
+
+  private create(url: string, protocols: string | string[] | undefined): void {
+    this.lastUrl = url
+    let ws: WebSocketLike
+    try {
+      ws = new this.WS(url, protocols)
+    } catch (error) {
+      return this.lost(
+        1006,
+        '',
+        false,
+        new ConnectError(
+          `steadysocket: could not create a WebSocket for ${url}: ${describe(error)}`,
+          { cause: error },
+        ),
+      )
+    }
+    ws.binaryType = this.binary
+    this.ws = ws
+    ws.onopen = () => this.onOpen(ws)
+    ws.onmessage = (e) => this.receive(e.data as RawData)
+    ws.onerror = () =>
+      this.fail(
+        new ConnectError(
+          this.flow.ws === ws
+            ? `steadysocket: the connection to ${url} failed`
+            : `steadysocket: could not connect to ${url}`,
+        ),
+      )
+    ws.onclose = (e) =>
+      this.closeReq ? this.finishClose(e.wasClean) : this.lost(e.code, e.reason, e.wasClean)
+    this.refresh()
+  }
+
+  private onOpen(ws: WebSocketLike): void {
+    this.lastProtocol = ws.protocol
+    this.lastExtensions = ws.extensions
+    this.flow.ws = ws
+    const handshake = this.o.handshake
+    if (!handshake) return this.ready()
+    const gen = this.gen
+    const failed = (error: unknown) =>
+      gen === this.gen &&
+      this.lost(
+        1006,
+        'handshake failed',
+        false,
+        new HandshakeError(`steadysocket: the handshake failed: ${describe(error)}`, {
+          cause: error,
+        }),
+        true,
+      )
+    this.flow.direct = true
+    try {
+      const done = handshake(this)
+      if (done && typeof done.then === 'function')
+        done.then(() => gen === this.gen && this.ready(), failed)
+      else this.ready()
+    } catch (error) {
+      failed(error)
+    }
+  }
+
+  /** Handshake done: flush the queue, then announce the open. */
+  private ready(): void {
+    // connectTimeout also bounds a handshake that never settles.
+    this.connectTimer = clear(this.connectTimer)
+    const gen = this.gen
+    this.flow.direct = false
+    this.flow.flush()
+    if (gen !== this.gen) return
+    const r = this.o.reconnect
+    const minUptime = r ? r.minUptime : 0
+    this.stableTimer = setTimeout(() => {
+      this.stableTimer = undefined
+      this.tries = 0
+      this.refresh()
+      this.ev.emit('stable', {})
+    }, minUptime)
+    this.hb?.start()
+    if (this.flow.watchers > 0) this.flow.poll()
+    const isReconnect = this.opens++ > 0
+    this.setStatus('open')
+    if (gen !== this.gen) return
+    this.ev.emit('open', { isReconnect })
+    if (this.hasCompat('open')) this.dispatchCompat({ type: 'open' })
+  }
+
+  private receive(raw: RawData): void {
+    const hb = this.hb
+    if (hb !== null) {
+      hb.rx = true
+      if (this.isPong !== undefined && this.isPong(raw)) return
+    }
+    const codec = this.o.codec
+    if (codec === undefined) this.ev.emit('message', raw as In)
+    else {
+      let message: In
+      try {
+        message = codec.decode(raw)
+      } catch (error) {
+        return this.fail(
+          new DecodeError(`steadysocket: could not decode a frame: ${describe(error)}`, raw, {
+            cause: error,
+          }),
+        )
+      }
+      this.ev.emit('message', message)
+    }
+    if (this.onmessage !== null || this.hasCompat('message'))
+      this.dispatchCompat({ type: 'message', data: raw })
+  }
+
+  /**
+   * The current attempt or connection ended without the client asking: report it, then retry
+   * with backoff or give up. `kill` closes a native socket that is still up (timeouts).
+   */
+  private lost(
+    code: number,
+    reason: string,
+    wasClean: boolean,
+    error?: SteadySocketError,
+    kill = false,
+  ): void {
+    const gen = ++this.gen
+    const ws = this.teardown(true)
+    if (kill && ws) quietClose(ws)
+    if (error) this.fail(error)
+    if (gen !== this.gen) return
+    const close = { code, reason, wasClean }
+    const r = this.o.reconnect
+    const retry = r !== null && this.shouldRetry(close)
+    const exhausted = retry && this.tries >= r.maxRetries
+    if (ws) this.emitClose(close, retry && !exhausted)
+    else this.lastClose = close
+    if (gen !== this.gen) return
+    if (retry && !exhausted) return this.schedule()
+    this.setStatus('closed')
+    if (exhausted && gen === this.gen) this.ev.emit('exhausted', { attempts: this.tries })
+  }
+
+  private shouldRetry(close: CloseInfo): boolean {
+    const custom = this.o.reconnect?.shouldReconnect
+    if (custom) {
+      try {
+        return custom(close, { attempt: this.tries }) === true
+      } catch (error) {
+        call(() => {
+          throw error
+        }, undefined)
+      }
+    }
+    return !NO_RETRY.includes(close.code)
+  }
+
+  private schedule(): void {
+    const gen = this.gen
+    const attempt = ++this.tries
+    const delay = backoffDelay(attempt, this.o.reconnect!, this.o.random)
+    this.setStatus('reconnecting')
+    this.ev.emit('reconnecting', { attempt, delay })
+    if (gen !== this.gen) return
+    // Offline, the timer stays unset: the `online` event retries (attempts are not burnt meanwhile).
+    if (this.net && NetworkWatch.offline()) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.connect()
+    }, delay)
+  }
+
+  private retryNow(): void {
+    this.retryTimer = clear(this.retryTimer)
+    this.connect()
+  }
+
+  /** Our `close()` completed (or is cut short): report the code we sent, then `closed`. */
+  private finishClose(wasClean: boolean): void {
+    const req = this.closeReq
+    if (!req) return
+    this.closeReq = null
+    const gen = ++this.gen
+    this.teardown(false)
+    this.emitClose({ ...req, wasClean }, false)
+    if (gen === this.gen) this.setStatus('closed')
+  }
+
+  /** Detaches the native socket at once (late events become no-ops) and stops its timers. */
+  private teardown(recover: boolean): WebSocketLike | null {
+    const ws = this.ws
+    this.connectTimer = clear(this.connectTimer)
+    this.stableTimer = clear(this.stableTimer)
+    this.hb?.stop()
+    this.flow.detach(ws, recover)
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onerror = ws.onclose = noop
+      this.ws = null
+    }
+    return ws
+  }
+
+  private emitClose(close: CloseInfo, willReconnect: boolean): void {
+    this.lastClose = close
+    this.refresh()
+    this.ev.emit('close', { ...close, willReconnect })
+    if (this.hasCompat('close')) this.dispatchCompat({ type: 'close', ...close })
+  }
+
+  private fail(error: SteadySocketError): void {
+    this.lastError = error
+    this.refresh()
+    this.ev.emit('error', error)
+    if (this.hasCompat('error')) this.dispatchCompat({ type: 'error', error })
+  }
+
+  private setStatus(next: Status): void {
+    const previous = this.state
+    if (previous === next) return
+    this.state = next
+    if (next === 'closed') this.net?.detach()
+    else this.net?.attach()
+    this.refresh()
+    this.ev.emit('status', { status: next, previous })
+    this.runWaiters()
+  }
+
+  private refresh(): void {
+    const s = this.snap
+    if (
+      s.status === this.state &&
+      s.attempt === this.tries &&
+      s.url === this.lastUrl &&
+      s.lastClose === this.lastClose &&
+      s.lastError === this.lastError
+    ) {
+      return
+    }
+    this.snap = this.makeSnapshot()
+    for (const fn of [...this.subs]) call(fn, undefined)
+  }
+
+  private makeSnapshot(): Snapshot {
+    return Object.freeze({
+      status: this.state,
+      readyState: this.readyState,
+      attempt: this.tries,
+      url: this.lastUrl,
+      lastClose: this.lastClose,
+      lastError: this.lastError,
+    })
+  }
+
+  private wait(
+    what: string,
+    timeout: number | undefined,
+    flush: boolean,
+    check: () => boolean | Error,
+  ): Promise<void> {
+    if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
+      throw new TypeError(
+        `steadysocket: ${what} timeout must be a non-negative number of ms, got ${String(timeout)}`,
+      )
+    }
+    return new Promise<void>((resolve, reject) => {
+      let timer: Timer
+      const done = () => {
+        this.waiters.delete(run)
+        timer = clear(timer)
+        if (flush) this.flow.watchers--
+      }
+      const run = () => {
+        const result =
+          this.disposed && !flush
+            ? new ClosedError('steadysocket: the socket was disposed')
+            : check()
+        if (result === false) return
+        done()
+        if (result === true) resolve()
+        else reject(result)
+      }
+      this.waiters.add(run)
+      if (flush) {
+        this.flow.watchers++
+        this.flow.poll()
+      }
+      if (timeout !== undefined && timeout > 0) {
+        timer = setTimeout(() => {
+          done()
+          reject(new TimeoutError(`steadysocket: ${what} timed out after ${timeout} ms`))
+        }, timeout)
+      }
+      run()
+    })
+  }
+
+  private runWaiters(): void {
+    if (this.waiters.size > 0) for (const run of [...this.waiters]) run()
+  }
+}
+
+// Close codes after which retrying cannot help: protocol error, unsupported data, invalid
+// payload, policy violation, message too big, missing extension.
+const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
+
+function noop(): void {}
+
+function clear(timer: Timer): undefined {
+  if (timer !== undefined) clearTimeout(timer)
+  return undefined
+}
+
+/** Closes a detached native socket; its late error/close events are already swallowed. */
+function quietClose(ws: WebSocketLike, code?: number, reason?: string): void {
+  try {
+    if (ws.readyState === 1 && code !== undefined) ws.close(code, reason)
+    else ws.close()
+  } catch {
+    // Some implementations throw when closing twice; the socket is gone either way.
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

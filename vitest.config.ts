@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config'
+
+// Three layers (see STYLE.md): unit tests in jsdom with fake sockets, Node integration tests
+// against a real `ws` server, and real-browser tests in Debian's Chromium via playwright-core.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'jsdom',
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          // One Chromium at a time: this machine has 2 cores and the tests measure real buffers.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+})
