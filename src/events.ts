@@ -16,7 +16,7 @@ export type DropReason = 'overflow' | 'expired' | 'disabled' | 'disposed'
 export type SteadySocketEvents<In = RawData, Out = RawData> = {
   open: { isReconnect: boolean }
   message: In
-  close: CloseInfo & { willReconnect: boolean }
+  close: { code: number; reason: string; wasClean: boolean; willReconnect: boolean }
   error: SteadySocketError
   reconnecting: { attempt: number; delay: number }
   stable: Record<string, never>

@@ -24,6 +24,9 @@ export type WebSocketLike = {
   close(code?: number, reason?: string): void
 }
 
+/** Every field optional, `undefined` meaning "the default". */
+export type Loose<T> = { [K in keyof T]?: T[K] | undefined }
+
 /** Reconnection policy. */
 export type ReconnectOptions = {
   /** Delay before the first retry, in ms. @default 1000 */
@@ -90,15 +93,15 @@ export type SteadySocketOptions<In = RawData, Out = RawData> = {
   /** ms in CONNECTING before the attempt is abandoned; 0 = none. @default 10000 */
   connectTimeout?: number | undefined
   /** `false`, or reconnection settings. @default true */
-  reconnect?: boolean | Partial<ReconnectOptions> | undefined
+  reconnect?: boolean | Loose<ReconnectOptions> | undefined
   /** `false` (no queue), or queue settings. @default true */
-  queue?: boolean | Partial<QueueOptions> | undefined
+  queue?: boolean | Loose<QueueOptions> | undefined
   /** `false` (write straight through), or water marks. @default true */
-  backpressure?: boolean | Partial<BackpressureOptions> | undefined
+  backpressure?: boolean | Loose<BackpressureOptions> | undefined
   /** Re-send what a dead socket never transmitted. @default true */
   recoverUnsent?: boolean | undefined
   /** `true`, or heartbeat settings. @default false */
-  heartbeat?: boolean | Partial<HeartbeatOptions> | undefined
+  heartbeat?: boolean | Loose<HeartbeatOptions> | undefined
   /** Runs on every open before the queue flushes; rejection = failed attempt. @default none */
   handshake?: ((socket: SteadySocket<In, Out>) => void | Promise<void>) | undefined
   /** Encodes `send()` arguments and decodes inbound frames. @default raw */
