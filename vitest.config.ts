@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config'
 // against a real `ws` server, and real-browser tests in Debian's Chromium via playwright-core.
 export default defineConfig({
   test: {
+    // The JSON report feeds scripts/test-summary.mjs (CI's closing line, zero-test guard).
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest/results.json' },
     projects: [
       {
         test: {

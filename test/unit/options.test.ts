@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { DEFAULTS, normalizeOptions } from '../../src/options'
 import { SteadySocket } from '../../src/index'
@@ -96,7 +97,7 @@ describe('normalizeOptions', () => {
 describe('the README', () => {
   // The options table is the user's reference: it must say what the code does.
   test('options table shows the defaults of the code', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8')
     const row = (name: string) => {
       const line = readme.split('\n').find((l) => l.startsWith(`| \`${name}\``))
       expect(line, `README options row for ${name}`).toBeDefined()
@@ -112,6 +113,19 @@ describe('the README', () => {
       'watchNetwork',
     ] as const) {
       expect(row(key)).toContain(`\`${fmt(DEFAULTS[key])}\``)
+    }
+    // Options without a value default are documented too.
+    for (const name of [
+      'protocols',
+      'WebSocket',
+      'handshake',
+      'codec',
+      'random',
+      'reconnect.shouldReconnect',
+      'reconnect.delay',
+      'heartbeat.isPong',
+    ]) {
+      row(name)
     }
     for (const section of ['reconnect', 'queue', 'backpressure', 'heartbeat'] as const) {
       for (const [k, v] of Object.entries(DEFAULTS[section])) {
