@@ -5,7 +5,7 @@ import { dts } from 'rollup-plugin-dts'
 
 // Every package entry: later entries (react, vue, svelte, testing, tabs) are added here and share
 // the core through rollup's chunking instead of each bundling their own copy of the class.
-const entries = { index: 'src/index.ts' }
+const entries = { index: 'src/index.ts', testing: 'src/testing/index.ts' }
 
 const ts = () =>
   typescript({ tsconfig: './tsconfig.build.json', declaration: false, sourceMap: true })
