@@ -1,0 +1,84 @@
+// The echo demo: `npm run demo` builds the bundle and runs this file.
+// It is the test suite's fault server with the demo page mounted on it, so the buttons on the page
+// break a real connection in exactly the ways the browser tests do.
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { startFaultServer } from '../../test/support/fault-server.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** The script-tag bundle the page loads. */
+export const BUNDLE = resolve(here, '../../dist/steadysocket.umd.min.js')
+
+const MISSING_BUNDLE =
+  'dist/steadysocket.umd.min.js is missing: run `npm run build` first (`npm run demo` does both).'
+
+/**
+ * Starts the demo: the page on `/`, the bundle, an echo socket on `/echo`, faults on `/control/*`.
+ * @param {{ port?: number, host?: string, bundle?: string }} [options]
+ * @returns {Promise<import('../../test/support/fault-server.d.mts').FaultServer>}
+ */
+export function startDemoServer({ port = 10000, host = '127.0.0.1', bundle = BUNDLE } = {}) {
+  const page = { file: join(here, 'index.html') }
+  return startFaultServer({
+    host,
+    port,
+    echo: true,
+    // The demo runs for as long as someone plays with it: keep counters, not every message.
+    logLimit: 100,
+    routes: {
+      '/': page,
+      '/index.html': page,
+      '/demo.css': { file: join(here, 'demo.css') },
+      '/demo.js': { file: join(here, 'demo.js') },
+      '/steadysocket.umd.min.js': { file: bundle, missing: MISSING_BUNDLE },
+      '/steadysocket.umd.min.js.map': { file: `${bundle}.map` },
+    },
+  })
+}
+
+async function main() {
+  const host = process.env.HOST || '127.0.0.1'
+  const port = Number(process.env.PORT || 10000)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT must be a port number (0-65535), got ${JSON.stringify(process.env.PORT)}`)
+    process.exit(1)
+  }
+
+  let server
+  try {
+    server = await startDemoServer({ host, port })
+  } catch (error) {
+    const code = /** @type {NodeJS.ErrnoException} */ (error).code
+    if (code === 'EADDRINUSE') {
+      const next = port < 65535 ? port + 1 : 10001
+      console.error(`Port ${port} is busy: set PORT=${next} (or stop the other process)`)
+    } else {
+      console.error(`Could not start the demo on ${host}:${port}: ${String(error)}`)
+    }
+    process.exit(1)
+  }
+
+  if (!existsSync(BUNDLE)) console.warn(MISSING_BUNDLE)
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : server.host
+  const hostPart = shown.includes(':') ? `[${shown}]` : shown
+  console.log(`steadysocket echo demo: open http://${hostPart}:${server.port}/  (Ctrl-C to stop)`)
+
+  let stopping = false
+  /** @param {NodeJS.Signals} signal */
+  const stop = (signal) => {
+    if (stopping) return
+    stopping = true
+    console.log(`\n${signal}: stopping the demo server`)
+    // A socket that will not close must not keep the process alive.
+    setTimeout(() => process.exit(0), 2000).unref()
+    server.close().then(() => process.exit(0))
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  await main()
+}
