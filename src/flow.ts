@@ -10,11 +10,11 @@ export type SendResult = 'sent' | 'queued' | 'dropped'
 export type FlowHost<Out> = {
   drop(messages: Out[], reason: DropReason): void
   drain(): void
-  /** Called on every poll tick (flush() waiters look at `idle()` then). */
+  /** Called on every poll tick (flush() waiters look again then). */
   tick(): void
 }
 
-// A heartbeat frame in the sent log: counted against bufferedAmount, never re-sent.
+// A heartbeat or handshake frame in the sent log: counted against bufferedAmount, never re-sent.
 const CONTROL = Symbol('control')
 
 // The browser has no event for "bufferedAmount went down": poll, but only while something waits.
@@ -36,9 +36,11 @@ export class Flow<Out> {
   private readonly low: number
   private pressure = false
   private timer: ReturnType<typeof setTimeout> | undefined
-  // Messages written whose bytes may still sit in the native buffer, oldest first.
+  // Messages written whose bytes may still sit in the native buffer, oldest first: slots
+  // 0..logLen-1 of two parallel arrays, reused in place (the hot path must not allocate).
   private logData: (Out | typeof CONTROL)[] = []
   private logRaw: RawData[] = []
+  private logLen = 0
   private logLimit = 64
 
   constructor(
@@ -57,7 +59,9 @@ export class Flow<Out> {
     if (ws !== null && (this.queue.length === 0 || this.direct)) {
       const buffered = ws.bufferedAmount
       if (buffered <= this.high || this.direct) {
-        this.write(ws, data, raw, buffered)
+        // What the handshake sends belongs to that connection (the next one runs its own
+        // handshake), so it is logged as control: counted, never re-sent.
+        this.write(ws, this.direct ? CONTROL : data, raw, buffered)
         return 'sent'
       }
       this.engage()
@@ -92,6 +96,8 @@ export class Flow<Out> {
     }
     if (expired) this.host.drop(expired, 'expired')
     this.settle()
+    // Still under pressure (the buffer is above the low-water mark): watch it until it drains.
+    if (this.pressure) this.poll()
   }
 
   /** The socket is gone: stop polling and, when asked, put its untransmitted messages back in front. */
@@ -102,16 +108,12 @@ export class Flow<Out> {
     if (recover && this.recover && dead) this.requeueUnsent(dead.bufferedAmount)
     this.logData = []
     this.logRaw = []
+    this.logLen = 0
   }
 
   /** Removes and returns every queued message. */
   clear(): Out[] {
     return this.queue.drain().map((e) => e.data)
-  }
-
-  /** Nothing queued and nothing in the native buffer. */
-  idle(): boolean {
-    return this.queue.length === 0 && (this.ws === null || this.ws.bufferedAmount === 0)
   }
 
   /** Polls the native buffer until the queue drains and no flush() waits. */
@@ -157,35 +159,40 @@ export class Flow<Out> {
     ;(ws.send as (d: RawData) => void)(raw)
     if (!this.recover) return
     // An empty native buffer before this write means everything logged so far was transmitted.
-    if (buffered === 0 && this.logRaw.length > 0) {
-      this.logData = []
-      this.logRaw = []
-    }
-    this.logData.push(data)
-    this.logRaw.push(raw)
-    if (this.logRaw.length > this.logLimit) this.trimLog(ws.bufferedAmount)
+    let n = buffered === 0 ? 0 : this.logLen
+    this.logData[n] = data
+    this.logRaw[n] = raw
+    this.logLen = ++n
+    if (n > this.logLimit) this.trimLog(ws.bufferedAmount)
   }
 
   /** Forgets logged messages older than the last `buffered` bytes (they were transmitted). */
   private trimLog(buffered: number): void {
-    const keep = this.logRaw.length - this.tailCount(buffered)
-    this.logData = this.logData.slice(keep)
-    this.logRaw = this.logRaw.slice(keep)
-    this.logLimit = Math.max(64, this.logRaw.length * 2)
+    const keep = this.tailCount(buffered)
+    const from = this.logLen - keep
+    const { logData, logRaw } = this
+    for (let i = 0; i < keep; i++) {
+      logData[i] = logData[from + i] as Out | typeof CONTROL
+      logRaw[i] = logRaw[from + i] as RawData
+    }
+    // Release what no longer counts (old messages must not be kept alive), keeping the slots.
+    for (let i = keep; i < this.logLen; i++) logData[i] = logRaw[i] = undefined as never
+    this.logLen = keep
+    this.logLimit = Math.max(64, keep * 2)
   }
 
   /** How many logged messages, counted from the newest, overlap the last `buffered` bytes. */
   private tailCount(buffered: number): number {
     let sum = 0
-    let i = this.logRaw.length
+    let i = this.logLen
     while (i > 0 && sum < buffered) sum += byteLength(this.logRaw[--i] as RawData)
-    return this.logRaw.length - i
+    return this.logLen - i
   }
 
   private requeueUnsent(buffered: number): void {
     if (buffered <= 0) return
     const now = Date.now()
-    for (let i = this.logRaw.length - 1, n = this.tailCount(buffered); n > 0; i--, n--) {
+    for (let i = this.logLen - 1, n = this.tailCount(buffered); n > 0; i--, n--) {
       const data = this.logData[i] as Out | typeof CONTROL
       if (data === CONTROL) continue
       const raw = this.logRaw[i] as RawData
@@ -210,7 +217,10 @@ export class Flow<Out> {
       }
       const evicted: Out[] = []
       while (!fits()) evicted.push((queue.shift() as Entry<Out>).data)
+      // Queue first, report after: a drop listener that sends must meet the queue as it now is.
+      queue.push({ data, raw, bytes, time: q.ttl > 0 ? Date.now() : 0 })
       this.host.drop(evicted, 'overflow')
+      return 'queued'
     }
     queue.push({ data, raw, bytes, time: q.ttl > 0 ? Date.now() : 0 })
     return 'queued'

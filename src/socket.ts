@@ -74,6 +74,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   private gen = 0
   private opens = 0
   private closeReq: CloseInfo | null = null
+  /** Bytes our own close() left unsent in the native buffer (lost: flush() rejects). */
+  private stranded = 0
   private lastUrl = ''
   private lastProtocol = ''
   private lastExtensions = ''
@@ -176,7 +178,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   }
   /** Native `bufferedAmount` plus the bytes waiting in the queue. */
   get bufferedAmount(): number {
-    return (this.flow.ws?.bufferedAmount ?? 0) + this.flow.queue.bytes
+    // this.ws, not flow.ws: a socket closing after our close() still holds its buffer.
+    return (this.ws?.bufferedAmount ?? 0) + this.flow.queue.bytes
   }
   /** Messages waiting in the queue. */
   get queueLength(): number {
@@ -330,15 +333,15 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
 
   /** Resolves when the queue is empty and the native buffer is 0; rejects if `closed` first, or on timeout. */
   flush(options?: { timeout?: number }): Promise<void> {
-    return this.wait('flush()', options?.timeout, true, () =>
-      this.flow.idle()
-        ? true
-        : this.state === 'closed'
-          ? new ClosedError(
-              `steadysocket: the socket closed with ${this.flow.queue.length} messages queued`,
-            )
-          : false,
-    )
+    return this.wait('flush()', options?.timeout, true, () => {
+      const queued = this.flow.queue.length
+      const buffered = this.ws ? this.ws.bufferedAmount : this.stranded
+      if (queued === 0 && buffered === 0) return true
+      if (this.state !== 'closed') return false
+      return new ClosedError(
+        `steadysocket: the socket closed with ${queued} messages queued and ${buffered} bytes unsent`,
+      )
+    })
   }
 
   /** Removes and returns the queued messages (no `drop` event: the caller has them). */
@@ -373,6 +376,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
 
   private connect(): void {
     const gen = ++this.gen
+    this.stranded = 0
     this.setStatus('connecting')
     if (gen !== this.gen) return
     if (this.o.connectTimeout > 0) {
@@ -597,6 +601,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     if (!req) return
     this.closeReq = null
     const gen = ++this.gen
+    this.stranded = this.ws?.bufferedAmount ?? 0
     this.teardown(false)
     this.emitClose({ ...req, wasClean }, false)
     if (gen === this.gen) this.setStatus('closed')
