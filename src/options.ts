@@ -150,28 +150,92 @@ export type Normalized<In, Out> = {
   random: () => number
 }
 
-const KNOWN = [
-  'protocols',
-  'WebSocket',
-  'binaryType',
-  'autoConnect',
-  'connectTimeout',
-  'reconnect',
-  'queue',
-  'backpressure',
-  'recoverUnsent',
-  'heartbeat',
-  'handshake',
-  'codec',
-  'watchNetwork',
-  'random',
+// One rule per option: how to check a value the user gave, and what to say when it is wrong.
+// The defaults are valid by construction and are not checked.
+type Rule = [ok: (value: unknown) => boolean, expected: string, numeric?: true]
+const isNum = (v: unknown, max: number) => typeof v === 'number' && v >= 0 && v <= max
+const finite: Rule = [(v) => isNum(v, Number.MAX_VALUE), 'a non-negative finite number', true]
+const unbounded: Rule = [
+  (v) => isNum(v, Infinity),
+  'a non-negative number (Infinity allowed)',
+  true,
 ]
+const positive: Rule = [
+  (v) => typeof v === 'number' && v > 0 && v < Infinity,
+  'a positive finite number',
+  true,
+]
+const func: Rule = [(v) => typeof v === 'function', 'a function']
+const bool: Rule = [(v) => typeof v === 'boolean', 'a boolean']
+const oneOf = (...values: string[]): Rule => [
+  (v) => values.includes(v as string),
+  `'${values.join("' or '")}'`,
+]
+
+const RULES: Record<string, Rule> = {
+  protocols: [
+    (v) =>
+      typeof v === 'function' ||
+      typeof v === 'string' ||
+      (Array.isArray(v) && v.every((p) => typeof p === 'string')),
+    'a string, an array of strings or a function',
+  ],
+  WebSocket: [func[0], 'a constructor'],
+  binaryType: oneOf('blob', 'arraybuffer'),
+  autoConnect: bool,
+  connectTimeout: finite,
+  recoverUnsent: bool,
+  handshake: func,
+  codec: [
+    (v) =>
+      typeof (v as Codec<unknown, unknown>)?.encode === 'function' &&
+      typeof (v as Codec<unknown, unknown>).decode === 'function',
+    'an object with encode() and decode()',
+  ],
+  watchNetwork: bool,
+  random: func,
+  'reconnect.initialDelay': finite,
+  'reconnect.maxDelay': finite,
+  'reconnect.factor': [
+    (v) => typeof v === 'number' && v >= 1 && v < Infinity,
+    'a finite number ≥ 1',
+    true,
+  ],
+  'reconnect.jitter': [
+    (v) => v === 'full' || v === 'none' || (typeof v === 'number' && v > 0 && v <= 1),
+    "'full', 'none' or a number in (0, 1]",
+    true,
+  ],
+  'reconnect.maxRetries': unbounded,
+  'reconnect.minUptime': finite,
+  'reconnect.shouldReconnect': func,
+  'reconnect.delay': func,
+  'queue.maxMessages': unbounded,
+  'queue.maxBytes': unbounded,
+  'queue.overflow': oneOf('reject', 'drop-oldest'),
+  'queue.ttl': finite,
+  'backpressure.highWaterMark': unbounded,
+  'backpressure.lowWaterMark': finite,
+  'heartbeat.interval': positive,
+  'heartbeat.timeout': positive,
+  'heartbeat.message': [(v) => v !== undefined && v !== null, 'a frame or a function'],
+  'heartbeat.isPong': func,
+}
+
+// Sections that take `true` (their defaults), `false` (off) or an object; the value says
+// whether the section is on when the option is absent.
+const SECTIONS: Record<string, boolean> = {
+  reconnect: true,
+  queue: true,
+  backpressure: true,
+  heartbeat: false,
+}
 
 /** Validates and expands the second constructor argument, once. Throws on invalid values. */
 export function normalizeOptions<In, Out>(
   arg: string | string[] | SteadySocketOptions<In, Out> | undefined,
 ): Normalized<In, Out> {
-  const o: SteadySocketOptions<In, Out> =
+  const o: Record<string, unknown> =
     arg === undefined
       ? {}
       : typeof arg === 'string' || Array.isArray(arg)
@@ -179,158 +243,54 @@ export function normalizeOptions<In, Out>(
         : arg
   if (typeof o !== 'object' || o === null)
     fail('options', o, 'an options object, a string or an array of strings')
-  for (const key of Object.keys(o)) {
-    if (!KNOWN.includes(key)) throw new TypeError(`steadysocket: unknown option "${key}"`)
+  const out: Record<string, unknown> = { random: Math.random }
+  const defaults = DEFAULTS as Record<string, unknown>
+  for (const [key, value] of Object.entries(defaults))
+    out[key] = key in SECTIONS ? section(key, SECTIONS[key], value) : value
+  for (const [key, value] of Object.entries(o)) {
+    if (value === undefined) continue
+    if (key in SECTIONS) out[key] = section(key, value, defaults[key])
+    else out[key] = check(key, value)
   }
-  const protocols = o.protocols
-  if (
-    protocols !== undefined &&
-    typeof protocols !== 'function' &&
-    typeof protocols !== 'string' &&
-    !(Array.isArray(protocols) && protocols.every((p) => typeof p === 'string'))
-  ) {
-    fail('protocols', protocols, 'a string, an array of strings or a function')
-  }
-  if (o.WebSocket !== undefined && typeof o.WebSocket !== 'function')
-    fail('WebSocket', o.WebSocket, 'a constructor')
-  const binaryType = pick(o.binaryType, DEFAULTS.binaryType)
-  if (binaryType !== 'blob' && binaryType !== 'arraybuffer')
-    fail('binaryType', binaryType, "'blob' or 'arraybuffer'")
-  const d = DEFAULTS
-  const reconnect = section<ReconnectOptions>('reconnect', o.reconnect, true, d.reconnect)
-  if (reconnect) {
-    num('reconnect.initialDelay', reconnect.initialDelay)
-    num('reconnect.maxDelay', reconnect.maxDelay)
-    num('reconnect.maxRetries', reconnect.maxRetries, true)
-    num('reconnect.minUptime', reconnect.minUptime)
-    if (!(reconnect.factor >= 1) || reconnect.factor === Infinity)
-      fail('reconnect.factor', reconnect.factor, 'a number ≥ 1', true)
-    const j = reconnect.jitter
-    if (j !== 'full' && j !== 'none' && !(typeof j === 'number' && j > 0 && j <= 1)) {
-      fail('reconnect.jitter', j, "'full', 'none' or a number in (0, 1]")
-    }
-    fn('reconnect.shouldReconnect', reconnect.shouldReconnect)
-    fn('reconnect.delay', reconnect.delay)
-  }
-  const queue = section<QueueOptions>('queue', o.queue, true, d.queue)
-  if (queue) {
-    num('queue.maxMessages', queue.maxMessages, true)
-    num('queue.maxBytes', queue.maxBytes, true)
-    num('queue.ttl', queue.ttl)
-    if (queue.overflow !== 'reject' && queue.overflow !== 'drop-oldest') {
-      fail('queue.overflow', queue.overflow, "'reject' or 'drop-oldest'")
-    }
-  }
-  const backpressure = section<BackpressureOptions>(
-    'backpressure',
-    o.backpressure,
-    true,
-    d.backpressure,
-  )
-  if (backpressure) {
-    num('backpressure.highWaterMark', backpressure.highWaterMark, true)
-    num('backpressure.lowWaterMark', backpressure.lowWaterMark)
-    if (backpressure.lowWaterMark > backpressure.highWaterMark) {
-      fail('backpressure.lowWaterMark', backpressure.lowWaterMark, 'at most highWaterMark', true)
-    }
-  }
-  const heartbeat = section<HeartbeatOptions>('heartbeat', o.heartbeat, false, d.heartbeat)
-  if (heartbeat) {
-    num('heartbeat.interval', heartbeat.interval, false, true)
-    num('heartbeat.timeout', heartbeat.timeout, false, true)
-    if (heartbeat.message === undefined || heartbeat.message === null)
-      fail('heartbeat.message', heartbeat.message, 'a frame or a function')
-    fn('heartbeat.isPong', heartbeat.isPong)
-  }
-  fn('handshake', o.handshake)
-  fn('random', o.random)
-  if (
-    o.codec !== undefined &&
-    (typeof o.codec?.encode !== 'function' || typeof o.codec?.decode !== 'function')
-  ) {
-    fail('codec', o.codec, 'an object with encode() and decode()')
-  }
-  const connectTimeout = pick(o.connectTimeout, d.connectTimeout)
-  num('connectTimeout', connectTimeout)
-  return {
-    protocols,
-    WebSocket: o.WebSocket as WebSocketConstructor | undefined,
-    binaryType,
-    autoConnect: bool('autoConnect', pick(o.autoConnect, d.autoConnect)),
-    connectTimeout,
-    reconnect,
-    queue,
-    backpressure,
-    recoverUnsent: bool('recoverUnsent', pick(o.recoverUnsent, d.recoverUnsent)),
-    heartbeat,
-    handshake: o.handshake,
-    codec: o.codec,
-    watchNetwork: bool('watchNetwork', pick(o.watchNetwork, d.watchNetwork)),
-    random: o.random ?? Math.random,
-  }
-}
-
-function pick<T>(value: T | undefined, fallback: T): T {
-  return value === undefined ? fallback : value
-}
-
-/** `true` → the defaults, `false` → null, an object → merged over the defaults. */
-function section<T extends object>(
-  name: string,
-  value: unknown,
-  onByDefault: boolean,
-  defaults: T,
-): T | null {
-  const base = defaults as Record<string, unknown>
-  if (value === undefined) value = onByDefault
-  if (value === false) return null
-  if (value === true) return { ...defaults }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    fail(name, value, 'a boolean or an object')
-  for (const key of Object.keys(value)) {
-    if (!(key in base) && !OPTIONAL_KEYS.includes(key))
-      throw new TypeError(`steadysocket: unknown option "${name}.${key}"`)
-  }
-  const out: Record<string, unknown> = { ...base }
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v
-  return out as T
-}
-const OPTIONAL_KEYS = ['shouldReconnect', 'delay', 'isPong']
-
-function num(name: string, value: unknown, infinityOk = false, positive = false): void {
-  if (
-    typeof value !== 'number' ||
-    Number.isNaN(value) ||
-    value < 0 ||
-    (positive && value === 0) ||
-    (!infinityOk && value === Infinity)
-  ) {
+  const bp = out.backpressure as BackpressureOptions | null
+  if (bp && bp.lowWaterMark > bp.highWaterMark) {
     fail(
-      name,
-      value,
-      `a ${positive ? 'positive' : 'non-negative'} ${infinityOk ? 'number (Infinity allowed)' : 'finite number'}`,
-      typeof value === 'number',
+      'backpressure.lowWaterMark',
+      bp.lowWaterMark,
+      `at most highWaterMark (${bp.highWaterMark})`,
+      true,
     )
   }
+  return out as Normalized<In, Out>
 }
 
-function fn(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') fail(name, value, 'a function')
+function check(name: string, value: unknown): unknown {
+  const rule = RULES[name]
+  if (!rule) throw new TypeError(`steadysocket: unknown option "${name}"`)
+  if (!rule[0](value)) fail(name, value, rule[1], rule[2])
+  return value
 }
 
-function bool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(name, value, 'a boolean')
-  return value as boolean
+/** `true` → a copy of the defaults, `false` → null, an object → checked and merged over the defaults. */
+function section(name: string, value: unknown, defaults: unknown): object | null {
+  if (value === false) return null
+  if (value === true) return { ...(defaults as object) }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(name, value, 'a boolean or an object')
+  const out: Record<string, unknown> = { ...(defaults as object) }
+  for (const [key, v] of Object.entries(value))
+    if (v !== undefined) out[key] = check(`${name}.${key}`, v)
+  return out
 }
 
-function fail(name: string, value: unknown, expected: string, range = false): never {
+function fail(name: string, value: unknown, expected: string, numeric?: boolean): never {
   const shown =
     typeof value === 'string'
       ? `"${value}"`
       : typeof value === 'function'
         ? 'a function'
         : String(value)
-  const E = range ? RangeError : TypeError
+  const E = numeric && typeof value === 'number' ? RangeError : TypeError
   throw new E(`steadysocket: option "${name}" must be ${expected}, got ${shown}`)
 }
 

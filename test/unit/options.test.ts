@@ -57,7 +57,7 @@ describe('normalizeOptions', () => {
   test.each([
     [{ reconnect: { initialDelay: -1 } }, RangeError, /reconnect\.initialDelay.*-1/],
     [{ reconnect: { factor: 0.5 } }, RangeError, /reconnect\.factor.*0\.5/],
-    [{ reconnect: { jitter: 2 } }, TypeError, /reconnect\.jitter.*2/],
+    [{ reconnect: { jitter: 2 } }, RangeError, /reconnect\.jitter.*2/],
     [{ reconnect: { jitter: 'half' } }, TypeError, /reconnect\.jitter.*"half"/],
     [{ reconnect: { maxRetries: Number.NaN } }, RangeError, /reconnect\.maxRetries/],
     [{ reconnect: { shouldReconnect: 'yes' } }, TypeError, /reconnect\.shouldReconnect/],

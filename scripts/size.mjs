@@ -1,0 +1,60 @@
+// Size of each entry as a user's bundler ships it: esbuild-bundled from dist/, minified,
+// gzip -9 and brotli. The core counts mitt (bundled into users' apps); adapters count only
+// what they add on top of the core (the core chunk and the frameworks are external).
+// With --check, exits non-zero when an entry is over its budget.
+import { build } from 'esbuild'
+import { existsSync } from 'node:fs'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+
+const dist = new URL('../dist/', import.meta.url)
+const frameworks = ['react', 'react-dom', 'vue', 'svelte', 'svelte/store']
+
+/** name → [entry code, budget in gzip bytes, externals] */
+const entries = {
+  core: [`export * from './index.js'`, 4096, []],
+  'core, smallest use': [`export { SteadySocket } from './index.js'`, 4096, []],
+  react: [`export * from './react.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
+  vue: [`export * from './vue.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
+  svelte: [`export * from './svelte.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
+  tabs: [`export * from './tabs.js'`, 1536, ['./index.js', './chunks/*', ...frameworks]],
+}
+
+export async function measure() {
+  const rows = []
+  for (const [name, [contents, budget, external]] of Object.entries(entries)) {
+    const file = contents.match(/'\.\/(.+)'/)[1]
+    if (!existsSync(new URL(file, dist))) continue
+    const out = await build({
+      stdin: { contents, resolveDir: dist.pathname, loader: 'js' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      target: 'es2022',
+      write: false,
+      external,
+      logLevel: 'silent',
+    })
+    const code = out.outputFiles[0].contents
+    rows.push({
+      name,
+      min: code.length,
+      gzip: gzipSync(code, { level: 9 }).length,
+      brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+      budget,
+    })
+  }
+  return rows
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await measure()
+  const kb = (n) => `${(n / 1024).toFixed(2)} KB`
+  console.log('| entry | min | min+gzip | min+brotli | budget (gzip) |')
+  console.log('| --- | --- | --- | --- | --- |')
+  for (const r of rows) console.log(`| ${r.name} | ${kb(r.min)} | ${kb(r.gzip)} | ${kb(r.brotli)} | ${kb(r.budget)} |`)
+  const over = rows.filter((r) => r.gzip > r.budget)
+  if (process.argv.includes('--check') && over.length) {
+    console.error(`size: over budget: ${over.map((r) => `${r.name} ${kb(r.gzip)} > ${kb(r.budget)}`).join(', ')}`)
+    process.exit(1)
+  }
+}
