@@ -49,7 +49,11 @@ export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
       const list = all.get(type)
       if (!list || list.length === 0) return
       if (list.length === 1) return call(list[0] as Handler<E[typeof type]>, payload)
-      for (const fn of list.slice()) call(fn as Handler<E[typeof type]>, payload)
+      // Like EventTarget: a listener removed by an earlier one (or by dispose()) is not called.
+      for (const fn of list.slice()) {
+        if (all.get(type) === list && list.includes(fn))
+          call(fn as Handler<E[typeof type]>, payload)
+      }
     },
     has: (type) => (all.get(type)?.length ?? 0) > 0,
     clear: () => all.clear(),

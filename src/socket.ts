@@ -275,15 +275,14 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
     if (this.disposed) return
-    const gen = ++this.gen
     this.retryTimer = clear(this.retryTimer)
+    // A close() still waiting for its handshake ends now; a live socket is replaced.
     if (this.closeReq) this.finishClose(true)
-    else {
-      const ws = this.teardown(false)
-      if (ws) {
-        quietClose(ws, code, reason)
-        this.emitClose({ code, reason, wasClean: true }, true)
-      }
+    const gen = ++this.gen
+    const ws = this.teardown(false)
+    if (ws) {
+      quietClose(ws, code, reason)
+      this.emitClose({ code, reason, wasClean: true }, true)
     }
     if (gen !== this.gen) return
     this.tries = 0

@@ -27,6 +27,17 @@ describe('typed events', () => {
     expect(fn.mock.calls).toEqual([['a']])
   })
 
+  test('a listener removed by an earlier listener of the same event is not called', async () => {
+    const { socket, server } = setup()
+    const second = vi.fn()
+    socket.on('message', () => socket.off('message', second))
+    socket.on('message', second)
+    await tick()
+    server.lastConnection!.send('a')
+    await tick()
+    expect(second).not.toHaveBeenCalled()
+  })
+
   test('once() fires a single time', async () => {
     const { socket, server } = setup()
     const fn = vi.fn()
