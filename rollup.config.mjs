@@ -8,7 +8,12 @@ import { dts } from 'rollup-plugin-dts'
 const entries = { index: 'src/index.ts', testing: 'src/testing/index.ts' }
 
 const ts = () =>
-  typescript({ tsconfig: './tsconfig.build.json', declaration: false, sourceMap: true })
+  typescript({
+    tsconfig: './tsconfig.build.json',
+    declaration: false,
+    sourceMap: true,
+    noEmitOnError: true,
+  })
 const external = (id) => id === 'mitt' || /^(react|vue|svelte)(\/|$)/.test(id)
 
 export default [

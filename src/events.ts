@@ -51,7 +51,7 @@ export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
       if (list.length === 1) return call(list[0] as Handler<E[typeof type]>, payload)
       // Like EventTarget: a listener removed by an earlier one (or by dispose()) is not called.
       for (const fn of list.slice()) {
-        if (all.get(type) === list && list.includes(fn))
+        if (all.get(type) === list && (list as unknown[]).includes(fn))
           call(fn as Handler<E[typeof type]>, payload)
       }
     },
