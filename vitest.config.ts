@@ -1,4 +1,38 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+const dist = (file: string) => fileURLToPath(new URL(`./dist/${file}`, import.meta.url))
+
+// The behaviour suites that use only the public entries run a second and third time against the
+// built package (ESM, then CJS): what ships is tested, not only src/.
+const publicSuites = [
+  'lifecycle',
+  'reconnect',
+  'reentrancy',
+  'events',
+  'errors',
+  'send',
+  'heartbeat',
+  'network',
+  'smoke',
+  'testing',
+].map((name) => `test/unit/${name}.test.ts`)
+
+const againstDist = (format: 'esm' | 'cjs') => ({
+  resolve: {
+    alias: [
+      {
+        find: /^(\.\.\/)+src\/index$/,
+        replacement: dist(format === 'esm' ? 'index.js' : 'index.cjs'),
+      },
+      {
+        find: /^(\.\.\/)+src\/testing(\/index)?$/,
+        replacement: dist(format === 'esm' ? 'testing.js' : 'testing.cjs'),
+      },
+    ],
+  },
+  test: { name: `unit-dist-${format}`, include: publicSuites, environment: 'jsdom' as const },
+})
 
 // Three layers (see STYLE.md): unit tests in jsdom with fake sockets, Node integration tests
 // against a real `ws` server, and real-browser tests in Debian's Chromium via playwright-core.
@@ -15,6 +49,8 @@ export default defineConfig({
           environment: 'jsdom',
         },
       },
+      againstDist('esm'),
+      againstDist('cjs'),
       {
         test: {
           name: 'node',
