@@ -17,6 +17,7 @@ import { Flow, type SendResult } from './flow'
 import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
 import {
+  DEFAULTS,
   normalizeOptions,
   type Normalized,
   type SteadySocketOptions,
@@ -27,11 +28,17 @@ import { toWebSocketUrl, validateClose, type UrlSource } from './url'
 
 /** An immutable view of the socket's state; a new object only when one of its fields changes. */
 export type Snapshot = Readonly<{
+  /** The socket's {@link SteadySocket.status | status}. */
   status: Status
+  /** 0–3 like the native one: CONNECTING (0) while connecting or waiting to reconnect. */
   readyState: 0 | 1 | 2 | 3
+  /** Consecutive failed attempts since the last stable connection. */
   attempt: number
+  /** URL of the current (or last) socket; `''` before a URL provider first resolved. */
   url: string
+  /** The latest close (also set when an attempt failed before a socket existed); `null` until one. */
   lastClose: CloseInfo | null
+  /** The latest `error` event's error; `null` until one. Not cleared by a successful open. */
   lastError: SteadySocketError | null
 }>
 
@@ -47,13 +54,21 @@ type Timer = ReturnType<typeof setTimeout> | undefined
  * socket.send('hello') // 'sent', or 'queued' until the socket opens
  */
 export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
+  /** `readyState` while connecting or waiting to reconnect (0), as `WebSocket.CONNECTING`. */
   static readonly CONNECTING = 0
+  /** `readyState` while open (1), as `WebSocket.OPEN`. */
   static readonly OPEN = 1
+  /** `readyState` while our `close()` waits for the closing handshake (2), as `WebSocket.CLOSING`. */
   static readonly CLOSING = 2
+  /** `readyState` once `closed`: it will not connect on its own (3), as `WebSocket.CLOSED`. */
   static readonly CLOSED = 3
+  /** `readyState` while connecting or waiting to reconnect (0), as `WebSocket.CONNECTING`. */
   readonly CONNECTING = 0
+  /** `readyState` while open (1), as `WebSocket.OPEN`. */
   readonly OPEN = 1
+  /** `readyState` while our `close()` waits for the closing handshake (2), as `WebSocket.CLOSING`. */
   readonly CLOSING = 2
+  /** `readyState` once `closed`: it will not connect on its own (3), as `WebSocket.CLOSED`. */
   readonly CLOSED = 3
 
   private readonly o: Normalized<In, Out>
@@ -157,18 +172,23 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     const s = this.state
     return s === 'open' ? 1 : s === 'closing' ? 2 : s === 'closed' ? 3 : 0
   }
+  /** `status === 'connecting'`: an attempt is under way (URL provider, native connect, handshake). */
   get isConnecting(): boolean {
     return this.state === 'connecting'
   }
+  /** `status === 'open'`: connected and past the handshake; `send()` writes unless backpressure queues. */
   get isOpen(): boolean {
     return this.state === 'open'
   }
+  /** `status === 'closing'`: our `close()` waits for the closing handshake. */
   get isClosing(): boolean {
     return this.state === 'closing'
   }
+  /** `status === 'reconnecting'`: waiting for the backoff timer (or paused offline). */
   get isReconnecting(): boolean {
     return this.state === 'reconnecting'
   }
+  /** `status === 'closed'`: it will not connect on its own until `open()` or `reconnect()`. */
   get isClosed(): boolean {
     return this.state === 'closed'
   }
@@ -205,6 +225,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   get binaryType(): 'blob' | 'arraybuffer' {
     return this.binary
   }
+  /** Sets it on the current socket and every later one; other values throw a `SyntaxError`. */
   set binaryType(value: 'blob' | 'arraybuffer') {
     if (value !== 'blob' && value !== 'arraybuffer')
       throw new SyntaxError(
@@ -281,8 +302,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     const gen = ++this.gen
     const ws = this.teardown(false)
     if (ws) {
+      // Clean only when a close frame could be sent: the socket was open.
+      const wasClean = ws.readyState === 1
       quietClose(ws, code, reason)
-      this.emitClose({ code, reason, wasClean: true }, true)
+      this.emitClose({ code, reason, wasClean }, true)
     }
     if (gen !== this.gen) return
     this.tries = 0
@@ -491,7 +514,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     this.flow.flush()
     if (gen !== this.gen) return
     const r = this.o.reconnect
-    const minUptime = r ? r.minUptime : 0
+    const minUptime = (r ?? DEFAULTS.reconnect).minUptime
     this.stableTimer = setTimeout(() => {
       this.stableTimer = undefined
       this.tries = 0
@@ -516,18 +539,21 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     const codec = this.o.codec
     if (codec === undefined) this.ev.emit('message', raw as In)
     else {
-      let message: In
+      let message: In | undefined
+      let failed = false
       try {
         message = codec.decode(raw)
       } catch (error) {
-        return this.fail(
+        failed = true
+        this.fail(
           new DecodeError(`steadysocket: could not decode a frame: ${describe(error)}`, raw, {
             cause: error,
           }),
         )
       }
-      this.ev.emit('message', message)
+      if (!failed) this.ev.emit('message', message as In)
     }
+    // The WebSocket-compatible surface sees every frame, raw, as a native socket would.
     if (this.onmessage !== null || this.hasCompat('message'))
       this.dispatchCompat({ type: 'message', data: raw })
   }

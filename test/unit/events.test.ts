@@ -145,6 +145,19 @@ describe('WebSocket-compatible surface', () => {
     socket.close()
   })
 
+  test('onmessage sees a frame the codec could not decode, raw, like a native socket', async () => {
+    const { socket, server } = setup({ codec: json() })
+    const raw: unknown[] = []
+    const typed = vi.fn()
+    socket.onmessage = (e) => raw.push(e.data)
+    socket.on('message', typed)
+    await tick()
+    server.lastConnection!.send('not json')
+    await tick()
+    expect(raw).toEqual(['not json'])
+    expect(typed).not.toHaveBeenCalled()
+  })
+
   test('addEventListener supports functions, handleEvent objects and once', async () => {
     const { socket, server } = setup()
     const fn = vi.fn()

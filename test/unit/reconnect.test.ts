@@ -102,6 +102,16 @@ describe('backoff', () => {
     socket.close()
   })
 
+  test('stable waits the default minUptime when reconnect is off', async () => {
+    const { socket } = setup({ reconnect: false })
+    const stable = vi.fn()
+    socket.on('stable', stable)
+    await tick(4900)
+    expect(stable).not.toHaveBeenCalled()
+    await tick(200)
+    expect(stable).toHaveBeenCalledTimes(1)
+  })
+
   test('reconnect: false never retries', async () => {
     const { socket, server } = setup({ reconnect: false })
     await tick()
@@ -303,6 +313,20 @@ describe('reconnect()', () => {
     })
     expect(server.connections).toHaveLength(2)
     expect(socket.status).toBe('open')
+  })
+
+  test('while connecting reports the abandoned attempt as not clean', async () => {
+    const { socket } = setup({ reconnect }, new FakeServer({ mode: 'manual' }))
+    const close = vi.fn()
+    socket.on('close', close)
+    socket.reconnect()
+    expect(close).toHaveBeenCalledWith({
+      code: 1000,
+      reason: '',
+      wasClean: false,
+      willReconnect: true,
+    })
+    socket.close()
   })
 
   test('during a backoff wait connects at once with a reset attempt counter', async () => {
