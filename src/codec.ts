@@ -6,7 +6,9 @@ export type RawData = string | ArrayBuffer | Blob | ArrayBufferView
  * dropped and reported as a `DecodeError`, and the socket stays up.
  */
 export type Codec<In, Out> = {
+  /** Turns a message passed to `send()` into a frame; runs inside `send()`, so a throw leaves it. */
   encode(message: Out): RawData
+  /** Turns an inbound frame into the `message` event's payload; a throw drops that frame. */
   decode(raw: RawData): In
 }
 

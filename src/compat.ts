@@ -4,16 +4,48 @@ import type { SteadySocketError } from './errors'
 
 /** The events of the WebSocket-compatible surface (plain objects: no global `Event` needed). */
 export type CompatEventMap = {
-  open: { type: 'open' }
-  message: { type: 'message'; data: RawData }
-  error: { type: 'error'; error: SteadySocketError }
-  close: { type: 'close'; code: number; reason: string; wasClean: boolean }
+  /** Like the native `open` event, on every (re)connect, after the handshake and the queue flush. */
+  open: {
+    /** Always `'open'`. */
+    type: 'open'
+  }
+  /** Like the native `message` event; not fired for pongs or for frames the codec rejected. */
+  message: {
+    /** Always `'message'`. */
+    type: 'message'
+    /** The raw frame as received, not decoded by the codec. */
+    data: RawData
+  }
+  /** Like the native `error` event, plus the error. */
+  error: {
+    /** Always `'error'`. */
+    type: 'error'
+    /** What failed: one of the {@link SteadySocketError} subclasses. */
+    error: SteadySocketError
+  }
+  /** Like the native `close` event; fires for every closed or abandoned socket, reconnect or not. */
+  close: {
+    /** Always `'close'`. */
+    type: 'close'
+    /**
+     * Close code: the server's (1005 when its frame had none), 1006 when the connection was lost or
+     * abandoned (timeout, heartbeat, handshake), or the one our `close()`/`reconnect()` sent.
+     */
+    code: number
+    /** Close reason: the server's, ours, or a note such as `'heartbeat timeout'`; `''` when none. */
+    reason: string
+    /** `true` when the closing handshake completed; always `true` for our `reconnect()`. */
+    wasClean: boolean
+  }
 }
 type WithTarget<T> = T & { target: CompatTarget; currentTarget: CompatTarget }
 /** A listener of the WebSocket-compatible surface: a function or a `{ handleEvent }` object. */
 export type CompatListener<K extends keyof CompatEventMap> =
   | ((event: WithTarget<CompatEventMap[K]>) => void)
-  | { handleEvent(event: WithTarget<CompatEventMap[K]>): void }
+  | {
+      /** Called with each event, as with a native listener object. */
+      handleEvent(event: WithTarget<CompatEventMap[K]>): void
+    }
 
 type AnyListener = CompatListener<keyof CompatEventMap>
 type Registered = { fn: AnyListener; once: boolean }

@@ -58,7 +58,11 @@ for (const [name, cls] of Object.entries(classes)) {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true })
 }
 
-/** The names of the error classes, as found in `error.name`. */
+/**
+ * The names of the error classes, as found in `error.name`.
+ *
+ * @useDeclaredType
+ */
 export type SteadySocketErrorName = keyof typeof classes
 
 /**

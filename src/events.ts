@@ -6,23 +6,76 @@ import type { SteadySocketError } from './errors'
 /** `'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed'`: see the README's status machine. */
 export type Status = 'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed'
 
-/** A close as seen by `shouldReconnect`. */
-export type CloseInfo = { code: number; reason: string; wasClean: boolean }
+/** A close, as passed to `shouldReconnect` and kept in the snapshot's `lastClose`. */
+export type CloseInfo = {
+  /**
+   * Close code: the server's (1005 when its frame had none), 1006 when the connection was lost or
+   * abandoned, or (in `lastClose` only) the one our `close()`/`reconnect()` sent.
+   */
+  code: number
+  /** Close reason: the server's, ours, or a note such as `'heartbeat timeout'`; `''` when none. */
+  reason: string
+  /** `true` when the closing handshake completed; `false` when the connection was lost or cut. */
+  wasClean: boolean
+}
 
 /** Why messages were dropped. */
 export type DropReason = 'overflow' | 'expired' | 'disabled' | 'disposed'
 
 /** Every event and its payload: the single source of event names. */
 export type SteadySocketEvents<In = RawData, Out = RawData> = {
-  open: { isReconnect: boolean }
+  /** Connected, after the handshake and the queue flush. */
+  open: {
+    /** `false` on this socket's first open; `true` on every later one, even after `close()` + `open()`. */
+    isReconnect: boolean
+  }
+  /** An inbound frame, decoded by the codec (pongs excluded when `heartbeat.isPong` is set). */
   message: In
-  close: { code: number; reason: string; wasClean: boolean; willReconnect: boolean }
+  /** A native socket closed or was abandoned (also after our own `close()`). */
+  close: {
+    /**
+     * Close code: the server's (1005 when its frame had none), 1006 when the connection was lost or
+     * abandoned (timeout, heartbeat, handshake), or the one our `close()`/`reconnect()` sent.
+     */
+    code: number
+    /** Close reason: the server's, ours, or a note such as `'heartbeat timeout'`; `''` when none. */
+    reason: string
+    /** `true` when the closing handshake completed; always `true` for our `reconnect()`. */
+    wasClean: boolean
+    /** `true` when a retry is scheduled next (a `reconnecting` event follows). */
+    willReconnect: boolean
+  }
+  /** A runtime failure: one of the {@link SteadySocketError} subclasses. */
   error: SteadySocketError
-  reconnecting: { attempt: number; delay: number }
+  /** A retry is scheduled. */
+  reconnecting: {
+    /** The retry's number, 1-based: consecutive failed attempts so far. */
+    attempt: number
+    /** ms until the retry (after jitter, or from `reconnect.delay`); offline, `online` retries instead. */
+    delay: number
+  }
+  /** Open for `reconnect.minUptime` ms (at once with `reconnect: false`); `attempt` is back to 0. */
   stable: Record<string, never>
-  exhausted: { attempts: number }
-  status: { status: Status; previous: Status }
-  drop: { messages: Out[]; reason: DropReason }
+  /** Gave up after `reconnect.maxRetries` failed retries; status is now `closed`. */
+  exhausted: {
+    /** The retries made. */
+    attempts: number
+  }
+  /** Every status change. */
+  status: {
+    /** The new status. */
+    status: Status
+    /** The status before this change. */
+    previous: Status
+  }
+  /** Messages that will not be sent. */
+  drop: {
+    /** The dropped messages, as passed to `send()` (before encoding), oldest first. */
+    messages: Out[]
+    /** Why: a full queue, a `queue.ttl` expiry, no queue, or `dispose()`. */
+    reason: DropReason
+  }
+  /** The queue emptied and the native buffer fell to `backpressure.lowWaterMark`, after backpressure. */
   drain: Record<string, never>
 }
 

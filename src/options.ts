@@ -10,17 +10,29 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 
 /** The subset of a WebSocket instance this package uses. */
 export type WebSocketLike = {
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
   readonly readyState: number
+  /** Bytes passed to `send()` and not yet transmitted; drives backpressure and `recoverUnsent`. */
   readonly bufferedAmount: number
+  /** The URL, as the native socket reports it. */
   readonly url: string
+  /** The subprotocol the server chose (`''` when none). */
   readonly protocol: string
+  /** The extensions the server chose (`''` when none). */
   readonly extensions: string
+  /** `'blob'` or `'arraybuffer'`; set on every socket from the option (or `socket.binaryType`). */
   binaryType: string
+  /** Assigned by `SteadySocket`; the event object is not read. */
   onopen: ((ev: never) => unknown) | null
+  /** Only `data` is read: the raw frame, handed to the codec. */
   onmessage: ((ev: { data: unknown }) => unknown) | null
+  /** Assigned by `SteadySocket`; the event object is not read (a `ConnectError` is emitted). */
   onerror: ((ev: never) => unknown) | null
+  /** `code`, `reason` and `wasClean` are read, for the `close` event and the reconnect policy. */
   onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => unknown) | null
+  /** Called with the encoded frame (a `RawData`) once the socket has opened, never while CONNECTING. */
   send(data: never): void
+  /** Called with a code and reason while OPEN; otherwise with no arguments. */
   close(code?: number, reason?: string): void
 }
 
@@ -114,21 +126,57 @@ export type SteadySocketOptions<In = RawData, Out = RawData> = {
 
 /** The defaults, as one frozen object. Sub-objects apply when that feature is on. */
 export const DEFAULTS = deepFreeze({
+  /** Default of {@link SteadySocketOptions.binaryType}. */
   binaryType: 'blob' as 'blob' | 'arraybuffer',
+  /** Default of {@link SteadySocketOptions.autoConnect}. */
   autoConnect: true,
+  /** Default of {@link SteadySocketOptions.connectTimeout}, in ms. */
   connectTimeout: 10000,
+  /** Reconnection is on by default, with these settings. */
   reconnect: {
+    /** Default of {@link ReconnectOptions.initialDelay}, in ms. */
     initialDelay: 1000,
+    /** Default of {@link ReconnectOptions.maxDelay}, in ms. */
     maxDelay: 10000,
+    /** Default of {@link ReconnectOptions.factor}. */
     factor: 2,
+    /** Default of {@link ReconnectOptions.jitter}. */
     jitter: 'full' as 'full' | 'none' | number,
+    /** Default of {@link ReconnectOptions.maxRetries}. */
     maxRetries: Infinity,
+    /** Default of {@link ReconnectOptions.minUptime}, in ms. */
     minUptime: 5000,
   },
-  queue: { maxMessages: Infinity, maxBytes: 1048576, overflow: 'reject' as const, ttl: 0 },
-  backpressure: { highWaterMark: 1048576, lowWaterMark: 262144 },
+  /** The queue is on by default, with these settings. */
+  queue: {
+    /** Default of {@link QueueOptions.maxMessages}. */
+    maxMessages: Infinity,
+    /** Default of {@link QueueOptions.maxBytes}, in bytes (1 MiB). */
+    maxBytes: 1048576,
+    /** Default of {@link QueueOptions.overflow}. */
+    overflow: 'reject' as const,
+    /** Default of {@link QueueOptions.ttl}, in ms (0 = never expire). */
+    ttl: 0,
+  },
+  /** Backpressure is on by default, with these settings. */
+  backpressure: {
+    /** Default of {@link BackpressureOptions.highWaterMark}, in bytes (1 MiB). */
+    highWaterMark: 1048576,
+    /** Default of {@link BackpressureOptions.lowWaterMark}, in bytes (256 KiB). */
+    lowWaterMark: 262144,
+  },
+  /** Default of {@link SteadySocketOptions.recoverUnsent}. */
   recoverUnsent: true,
-  heartbeat: { interval: 30000, timeout: 10000, message: 'ping' as RawData | (() => RawData) },
+  /** The heartbeat is off by default; `heartbeat: true` uses these settings. */
+  heartbeat: {
+    /** Default of {@link HeartbeatOptions.interval}, in ms. */
+    interval: 30000,
+    /** Default of {@link HeartbeatOptions.timeout}, in ms. */
+    timeout: 10000,
+    /** Default of {@link HeartbeatOptions.message}. */
+    message: 'ping' as RawData | (() => RawData),
+  },
+  /** Default of {@link SteadySocketOptions.watchNetwork}. */
   watchNetwork: true,
 })
 

@@ -29,14 +29,23 @@ export type FakeCloseEvent = FakeEvent<'close'> & {
 
 /** Event type → event object, as with the native `WebSocketEventMap`. */
 export type FakeEventMap = {
+  /** The server accepted: the socket is OPEN. */
   open: FakeEvent<'open'>
+  /** A message from the server. */
   message: FakeMessageEvent
+  /** The connection failed or was dropped without a closing handshake; `close` 1006 follows. */
   error: FakeEvent<'error'>
+  /** The socket is CLOSED. */
   close: FakeCloseEvent
 }
 
 /** A listener: a function, or an object with `handleEvent`, as `addEventListener` accepts. */
-export type FakeEventListener<E> = ((event: E) => void) | { handleEvent(event: E): void }
+export type FakeEventListener<E> =
+  | ((event: E) => void)
+  | {
+      /** Called with each event, as on a native listener object. */
+      handleEvent(event: E): void
+    }
 
 /** The type of an `on*` property's value (besides `null`). */
 export type FakeEventHandler<E> = (event: E) => void

@@ -42,7 +42,11 @@ export class FakeConnection {
   #closeCode: number | undefined
   #closeReason: string | undefined
 
-  /** Made by `FakeServer` when a client connects; not meant to be constructed in tests. */
+  /**
+   * Made by `FakeServer` when a client connects; not meant to be constructed in tests.
+   *
+   * @internal
+   */
   constructor(
     socket: FakeWebSocket,
     control: Control,

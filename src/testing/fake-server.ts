@@ -57,6 +57,7 @@ export class FakeServer {
     return this.#mode
   }
 
+  /** Changes how later connections are answered; pending ones keep waiting. Throws on other values. */
   set mode(mode: FakeServerMode) {
     this.#mode = checkMode(mode)
   }

@@ -17,12 +17,20 @@ import type {
 export type FakeBinaryType = 'blob' | 'arraybuffer'
 
 /** The options `addEventListener` honours (`capture` is accepted and has no effect). */
-export type FakeListenerOptions = boolean | { once?: boolean; capture?: boolean }
+export type FakeListenerOptions =
+  | boolean
+  | {
+      /** Remove the listener after its first call. @default false */
+      once?: boolean
+      /** Accepted for compatibility; sockets have no capture phase. @default false */
+      capture?: boolean
+    }
 
 const CONNECTING = 0
 const OPEN = 1
 const CLOSING = 2
 const CLOSED = 3
+/** @inline */
 type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED
 
 /**
@@ -93,6 +101,7 @@ export class FakeWebSocket {
     return this.#binaryType
   }
 
+  /** Applies to messages delivered from now on; other values are ignored, as in browsers. */
   set binaryType(value: FakeBinaryType) {
     if (value === 'blob' || value === 'arraybuffer') this.#binaryType = value
   }
@@ -102,6 +111,7 @@ export class FakeWebSocket {
     return this.#listeners.handler('open')
   }
 
+  /** Sets the `open` handler; `null` (or a non-function) removes it. */
   set onopen(handler: FakeEventHandler<FakeEvent<'open'>> | null) {
     this.#listeners.setHandler('open', handler)
   }
@@ -111,6 +121,7 @@ export class FakeWebSocket {
     return this.#listeners.handler('message')
   }
 
+  /** Sets the `message` handler; `null` (or a non-function) removes it. */
   set onmessage(handler: FakeEventHandler<FakeMessageEvent> | null) {
     this.#listeners.setHandler('message', handler)
   }
@@ -120,6 +131,7 @@ export class FakeWebSocket {
     return this.#listeners.handler('error')
   }
 
+  /** Sets the `error` handler; `null` (or a non-function) removes it. */
   set onerror(handler: FakeEventHandler<FakeEvent<'error'>> | null) {
     this.#listeners.setHandler('error', handler)
   }
@@ -129,6 +141,7 @@ export class FakeWebSocket {
     return this.#listeners.handler('close')
   }
 
+  /** Sets the `close` handler; `null` (or a non-function) removes it. */
   set onclose(handler: FakeEventHandler<FakeCloseEvent> | null) {
     this.#listeners.setHandler('close', handler)
   }
