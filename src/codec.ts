@@ -21,7 +21,12 @@ export type Codec<In, Out> = {
  */
 export function json<In = unknown, Out = In>(): Codec<In, Out> {
   return {
-    encode: (message) => JSON.stringify(message),
+    encode: (message) => {
+      const text = JSON.stringify(message)
+      // JSON.stringify answers undefined (not text) for undefined, functions and symbols.
+      if (typeof text !== 'string') throw new TypeError(`json() cannot encode ${typeof message}`)
+      return text
+    },
     decode: (raw) => {
       if (typeof raw !== 'string')
         throw new TypeError('json() expects text frames, got a binary frame')

@@ -9,7 +9,7 @@ export type CompatEventMap = {
     /** Always `'open'`. */
     type: 'open'
   }
-  /** Like the native `message` event; not fired for pongs or for frames the codec rejected. */
+  /** Like the native `message` event, raw: every frame (pongs aside), decodable or not. */
   message: {
     /** Always `'message'`. */
     type: 'message'

@@ -122,7 +122,8 @@ export function call<T>(fn: (payload: T) => void, payload: T): void {
   }
 }
 
-function reportLater(error: unknown): void {
+/** Re-raises `error` asynchronously: it reaches the console and error trackers, not the caller. */
+export function reportLater(error: unknown): void {
   if (typeof reportError === 'function') reportError(error)
   else
     queueMicrotask(() => {

@@ -102,13 +102,35 @@ export class Flow<Out> {
 
   /** The socket is gone: stop polling and, when asked, put its untransmitted messages back in front. */
   detach(dead: WebSocketLike | null, recover: boolean): void {
+    const log = this.takeLog()
+    if (recover && dead) this.requeue(log, dead.bufferedAmount)
+  }
+
+  /**
+   * Stops writing to the current socket and hands over its sent log, so that what the socket
+   * still holds can be put back later (see `requeue`).
+   */
+  takeLog(): SentLog<Out> {
     this.stopPolling()
     this.ws = null
     this.direct = false
-    if (recover && this.recover && dead) this.requeueUnsent(dead.bufferedAmount)
+    const log: SentLog<Out> = { data: this.logData, raw: this.logRaw, len: this.logLen }
     this.logData = []
     this.logRaw = []
     this.logLen = 0
+    return log
+  }
+
+  /** Puts back at the front of the queue, in order, the logged messages behind the last `buffered` bytes. */
+  requeue(log: SentLog<Out>, buffered: number): void {
+    if (!this.recover || buffered <= 0) return
+    const now = Date.now()
+    for (let i = log.len - 1, n = tailCount(log.raw, log.len, buffered); n > 0; i--, n--) {
+      const data = log.data[i] as Out | typeof CONTROL
+      if (data === CONTROL) continue
+      const raw = log.raw[i] as RawData
+      this.queue.unshift({ data, raw, bytes: byteLength(raw), time: now })
+    }
   }
 
   /** Removes and returns every queued message. */
@@ -168,7 +190,7 @@ export class Flow<Out> {
 
   /** Forgets logged messages older than the last `buffered` bytes (they were transmitted). */
   private trimLog(buffered: number): void {
-    const keep = this.tailCount(buffered)
+    const keep = tailCount(this.logRaw, this.logLen, buffered)
     const from = this.logLen - keep
     const { logData, logRaw } = this
     for (let i = 0; i < keep; i++) {
@@ -179,25 +201,6 @@ export class Flow<Out> {
     for (let i = keep; i < this.logLen; i++) logData[i] = logRaw[i] = undefined as never
     this.logLen = keep
     this.logLimit = Math.max(64, keep * 2)
-  }
-
-  /** How many logged messages, counted from the newest, overlap the last `buffered` bytes. */
-  private tailCount(buffered: number): number {
-    let sum = 0
-    let i = this.logLen
-    while (i > 0 && sum < buffered) sum += byteLength(this.logRaw[--i] as RawData)
-    return this.logLen - i
-  }
-
-  private requeueUnsent(buffered: number): void {
-    if (buffered <= 0) return
-    const now = Date.now()
-    for (let i = this.logLen - 1, n = this.tailCount(buffered); n > 0; i--, n--) {
-      const data = this.logData[i] as Out | typeof CONTROL
-      if (data === CONTROL) continue
-      const raw = this.logRaw[i] as RawData
-      this.queue.unshift({ data, raw, bytes: byteLength(raw), time: now })
-    }
   }
 
   private enqueue(data: Out, raw: RawData): SendResult {
@@ -225,4 +228,15 @@ export class Flow<Out> {
     queue.push({ data, raw, bytes, time: q.ttl > 0 ? Date.now() : 0 })
     return 'queued'
   }
+}
+
+/** What was written to one socket, oldest first: slots 0..len-1. */
+export type SentLog<Out> = { data: (Out | typeof CONTROL)[]; raw: RawData[]; len: number }
+
+/** How many logged messages, counted from the newest, overlap the last `buffered` bytes. */
+function tailCount(raw: RawData[], len: number, buffered: number): number {
+  let sum = 0
+  let i = len
+  while (i > 0 && sum < buffered) sum += byteLength(raw[--i] as RawData)
+  return len - i
 }

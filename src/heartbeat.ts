@@ -1,4 +1,5 @@
 import type { RawData } from './codec'
+import { reportLater } from './events'
 import type { HeartbeatOptions } from './options'
 
 /**
@@ -48,7 +49,14 @@ export class Heartbeat {
 
   private beat(fresh: boolean): void {
     const m = this.o.message
-    if (!this.ping(typeof m === 'function' ? m() : m)) return
+    let frame: RawData | undefined
+    try {
+      frame = typeof m === 'function' ? m() : m
+    } catch (error) {
+      // The deadline still runs: with no ping, silence still proves the connection dead.
+      reportLater(error)
+    }
+    if (frame !== undefined && !this.ping(frame)) return
     if (fresh || this.deadline === undefined || this.rx) this.arm()
   }
 

@@ -300,6 +300,8 @@ export function normalizeOptions<In, Out>(
     if (key in SECTIONS) out[key] = section(key, value, defaults[key])
     else out[key] = check(key, value)
   }
+  const protocols = out.protocols
+  if (typeof protocols === 'string' || Array.isArray(protocols)) checkProtocols(protocols)
   const bp = out.backpressure as BackpressureOptions | null
   if (bp && bp.lowWaterMark > bp.highWaterMark) {
     fail(
@@ -310,6 +312,19 @@ export function normalizeOptions<In, Out>(
     )
   }
   return out as Normalized<In, Out>
+}
+
+/** Throws like `new WebSocket(url, protocols)` for what could never connect: a bad or repeated name. */
+function checkProtocols(protocols: string | string[]): void {
+  const list = typeof protocols === 'string' ? [protocols] : protocols
+  list.forEach((p, i) => {
+    // An HTTP token (RFC 9110 tchar): what a Sec-WebSocket-Protocol element may contain.
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p) || list.indexOf(p) !== i) {
+      throw new SyntaxError(
+        `steadysocket: option "protocols" has an invalid or repeated subprotocol "${p}"`,
+      )
+    }
+  })
 }
 
 function check(name: string, value: unknown): unknown {

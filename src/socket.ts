@@ -12,8 +12,15 @@ import {
   ProviderError,
   TimeoutError,
 } from './errors'
-import { call, createEmitter, type CloseInfo, type SteadySocketEvents, type Status } from './events'
-import { Flow, type SendResult } from './flow'
+import {
+  call,
+  createEmitter,
+  reportLater,
+  type CloseInfo,
+  type SteadySocketEvents,
+  type Status,
+} from './events'
+import { Flow, type SendResult, type SentLog } from './flow'
 import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
 import {
@@ -89,6 +96,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   private gen = 0
   private opens = 0
   private closeReq: CloseInfo | null = null
+  /** A socket given up on while open, until its close event (or a bound) tells what it never sent. */
+  private limbo: { ws: WebSocketLike; log: SentLog<Out>; timer: Timer } | null = null
+  /** The generation of a connection whose queue flush waits for `limbo`; -1 when none. */
+  private held = -1
   /** Bytes our own close() left unsent in the native buffer (lost: flush() rejects). */
   private stranded = 0
   private lastUrl = ''
@@ -280,7 +291,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   send(data: Out): SendResult {
     if (this.disposed) return 'dropped'
     const codec = this.o.codec
-    return this.flow.send(data, codec === undefined ? (data as RawData) : codec.encode(data))
+    const raw = codec === undefined ? (data as RawData) : codec.encode(data)
+    // Like the native send(): what is neither text nor binary is sent as its string form.
+    return this.flow.send(data, typeof raw === 'string' || isBinary(raw) ? raw : String(raw))
   }
 
   /** Starts connecting if `closed`; otherwise does nothing (never a second socket). */
@@ -296,6 +309,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
     if (this.disposed) return
+    this.settle()
     this.retryTimer = clear(this.retryTimer)
     // A close() still waiting for its handshake ends now; a live socket is replaced.
     if (this.closeReq) this.finishClose(true)
@@ -318,6 +332,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
    */
   close(code = 1000, reason = ''): void {
     validateClose(code, reason)
+    this.settle()
     if (this.state === 'closed' || this.state === 'closing') return
     this.gen++
     this.retryTimer = clear(this.retryTimer)
@@ -358,7 +373,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     return this.wait('flush()', options?.timeout, true, () => {
       const queued = this.flow.queue.length
       const buffered = this.ws ? this.ws.bufferedAmount : this.stranded
-      if (queued === 0 && buffered === 0) return true
+      if (queued === 0 && buffered === 0 && !this.limbo) return true
       if (this.state !== 'closed') return false
       return new ClosedError(
         `steadysocket: the socket closed with ${queued} messages queued and ${buffered} bytes unsent`,
@@ -424,7 +439,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     // unhandled rejection; a hang is cut by connectTimeout.
     Promise.resolve()
       .then(async () => {
-        const url = toWebSocketUrl(await (typeof src === 'function' ? src() : src))
+        const given: unknown = await (typeof src === 'function' ? src() : src)
+        if (typeof given !== 'string' && typeof (given as URL | null)?.href !== 'string') {
+          throw new TypeError(`it returned ${String(given)}, not a URL`)
+        }
+        const url = toWebSocketUrl(given as string | URL)
         return [url, await (typeof protocols === 'function' ? protocols() : protocols)] as const
       })
       .then(
@@ -509,8 +528,15 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   private ready(): void {
     // connectTimeout also bounds a handshake that never settles.
     this.connectTimer = clear(this.connectTimer)
-    const gen = this.gen
     this.flow.direct = false
+    if (this.limbo) {
+      // Recovered messages go first: hold the queue until the abandoned socket is settled.
+      this.flow.ws = null
+      this.held = this.gen
+      return
+    }
+    this.flow.ws = this.ws
+    const gen = this.gen
     this.flow.flush()
     if (gen !== this.gen) return
     const r = this.o.reconnect
@@ -534,7 +560,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     const hb = this.hb
     if (hb !== null) {
       hb.rx = true
-      if (this.isPong !== undefined && this.isPong(raw)) return
+      if (this.isPong !== undefined && this.pong(raw)) return
     }
     const codec = this.o.codec
     if (codec === undefined) this.ev.emit('message', raw as In)
@@ -558,6 +584,16 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
       this.dispatchCompat({ type: 'message', data: raw })
   }
 
+  /** `isPong`, isolated: a throwing one is reported and the frame counts as a message. */
+  private pong(raw: RawData): boolean {
+    try {
+      return this.isPong!(raw) === true
+    } catch (error) {
+      reportLater(error)
+      return false
+    }
+  }
+
   /**
    * The current attempt or connection ended without the client asking: report it, then retry
    * with backoff or give up. `kill` closes a native socket that is still up (timeouts).
@@ -570,8 +606,19 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     kill = false,
   ): void {
     const gen = ++this.gen
-    const ws = this.teardown(true)
-    if (kill && ws) quietClose(ws)
+    const live = this.ws
+    if (kill && live !== null && live.readyState === 1) {
+      // An open socket we give up on (heartbeat, handshake) is closing, not dead: the browser may
+      // still transmit what it holds. What it never sent is known only at its close event.
+      const log = this.flow.takeLog()
+      this.teardown(false)
+      quietClose(live)
+      this.hold(live, log)
+    } else {
+      this.teardown(true)
+      if (kill && live) quietClose(live)
+    }
+    const ws = live
     if (error) this.fail(error)
     if (gen !== this.gen) return
     const close = { code, reason, wasClean }
@@ -603,7 +650,15 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   private schedule(): void {
     const gen = this.gen
     const attempt = ++this.tries
-    const delay = backoffDelay(attempt, this.o.reconnect!, this.o.random)
+    const r = this.o.reconnect!
+    let delay: number
+    try {
+      delay = backoffDelay(attempt, r, this.o.random)
+    } catch (error) {
+      // A throwing `delay` or `random` is the app's bug: report it, and keep reconnecting.
+      reportLater(error)
+      delay = backoffDelay(attempt, { ...r, delay: undefined, jitter: 'none' }, Math.random)
+    }
     this.setStatus('reconnecting')
     this.ev.emit('reconnecting', { attempt, delay })
     if (gen !== this.gen) return
@@ -630,6 +685,33 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     this.teardown(false)
     this.emitClose({ ...req, wasClean }, false)
     if (gen === this.gen) this.setStatus('closed')
+  }
+
+  /**
+   * Keeps watching a socket given up on while open. At its close event (or after the bound:
+   * connectTimeout, else the heartbeat timeout) what it still holds goes back to the queue, and
+   * a connection that opened meanwhile flushes. A peer that reads the abandoned socket after the
+   * bound can get those messages twice: only an application-level acknowledgement covers that.
+   */
+  private hold(ws: WebSocketLike, log: SentLog<Out>): void {
+    this.settle()
+    const bound = this.o.connectTimeout || this.o.heartbeat?.timeout || DEFAULTS.connectTimeout
+    ws.onclose = () => this.settle()
+    this.limbo = { ws, log, timer: setTimeout(() => this.settle(), bound) }
+  }
+
+  private settle(): void {
+    const limbo = this.limbo
+    if (!limbo) return
+    this.limbo = null
+    clearTimeout(limbo.timer)
+    limbo.ws.onclose = noop
+    this.flow.requeue(limbo.log, limbo.ws.bufferedAmount)
+    if (this.held === this.gen && this.ws) {
+      this.held = -1
+      this.ready()
+    }
+    this.runWaiters()
   }
 
   /** Detaches the native socket at once (late events become no-ops) and stops its timers. */
@@ -750,6 +832,15 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
 const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
 
 function noop(): void {}
+
+function isBinary(data: unknown): boolean {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    (typeof (data as Blob).size === 'number' ||
+      typeof (data as ArrayBuffer).byteLength === 'number')
+  )
+}
 
 function clear(timer: Timer): undefined {
   if (timer !== undefined) clearTimeout(timer)

@@ -54,15 +54,18 @@ export interface Browser {
   close(): Promise<void>
 }
 
-/** Launches headless Chromium with a fresh profile in a temp dir, removed on `close()`. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Launches headless Chromium with a fresh profile in a temp dir, removed on `close()`.
+ * `extraArgs` are added to the usual flags (e.g. `--js-flags=--expose-gc`).
+ */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'steadysocket-chromium-'))
   let context: BrowserContext
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ARGS,
+      args: [...ARGS, ...extraArgs],
       viewport: { width: 1280, height: 800 },
     })
   } catch (error) {

@@ -327,3 +327,62 @@ describe('wall-clock jumps', () => {
     expect(errors).toEqual([])
   })
 })
+
+describe('a socket the heartbeat gives up on', () => {
+  // Chromium's close() does not discard what the socket buffered: it transmits it before the
+  // close frame if the peer reads again. So what to re-send is decided at the close event.
+  const options = {
+    heartbeat: { interval: 1000, timeout: 500 },
+    reconnect: { initialDelay: 100, jitter: 'none' as const },
+    connectTimeout: 5000,
+  }
+
+  const noPings = (frames: readonly unknown[]) => frames.filter((f) => f !== 'ping')
+
+  test('re-sends nothing that the abandoned socket still delivered', async () => {
+    const { socket, server } = setup(options)
+    await tick()
+    const first = server.lastConnection!
+    first.stall()
+    for (const m of ['a', 'b', 'c']) socket.send(m)
+    await tick(1600) // ping at 1000, deadline at 1500: given up, reconnect after 100 ms
+    expect(server.connections).toHaveLength(2)
+    expect(socket.status).toBe('connecting') // open underneath, queue held for the old socket
+    socket.send('d')
+    first.resume() // the slow peer reads again: a, b, c and the close frame go through
+    await tick()
+    expect(socket.status).toBe('open')
+    expect(noPings(first.received)).toEqual(['a', 'b', 'c'])
+    expect(noPings(server.connections[1]!.received)).toEqual(['d'])
+  })
+
+  test('re-sends, first and in order, what the abandoned socket still held at the bound', async () => {
+    const { socket, server } = setup(options)
+    await tick()
+    const first = server.lastConnection!
+    first.stall()
+    for (const m of ['a', 'b', 'c']) socket.send(m)
+    await tick(1600)
+    socket.send('d')
+    expect(noPings(server.connections[1]!.received)).toEqual([])
+    await tick(5000) // the bound (connectTimeout) from the give-up
+    expect(socket.status).toBe('open')
+    expect(noPings(first.received)).toEqual([])
+    expect(noPings(server.connections[1]!.received)).toEqual(['a', 'b', 'c', 'd'])
+  })
+
+  test('flush() waits for the abandoned socket to settle', async () => {
+    const { socket, server } = setup(options)
+    await tick()
+    server.lastConnection!.stall()
+    socket.send('a')
+    await tick(1600)
+    let done = false
+    void socket.flush().then(() => (done = true))
+    await tick(1000)
+    expect(done).toBe(false)
+    await tick(5000)
+    expect(done).toBe(true)
+    expect(noPings(server.connections[1]!.received)).toEqual(['a'])
+  })
+})
