@@ -1,0 +1,148 @@
+/**
+ * `steadysocket/vue`: the `useSteadySocket()` composable, a thin layer over the socket's
+ * `subscribe()`. Importing it reads no browser global; server rendering creates no socket.
+ *
+ * @module
+ */
+import {
+  getCurrentScope,
+  hasInjectionContext,
+  inject,
+  onScopeDispose,
+  shallowRef,
+  ssrContextKey,
+  toValue,
+  watch,
+  type MaybeRefOrGetter,
+  type Ref,
+  type ShallowRef,
+} from 'vue'
+import type { RawData } from './codec'
+import type { SteadySocketError } from './errors'
+import type { SteadySocketEvents, Status } from './events'
+import type { SendResult } from './flow'
+import type { SteadySocketOptions } from './options'
+import { SteadySocket } from './socket'
+
+/** Options of {@link useSteadySocket}: the socket's own options plus event handlers. */
+export type UseSteadySocketOptions<In = RawData, Out = RawData> = SteadySocketOptions<In, Out> & {
+  /** Called for every message (a watcher on `data` may see only the last of a burst). */
+  onMessage?: ((message: In, socket: SteadySocket<In, Out>) => void) | undefined
+  /** Called on every open (after the handshake and the queue flush). */
+  onOpen?:
+    | ((event: SteadySocketEvents<In, Out>['open'], socket: SteadySocket<In, Out>) => void)
+    | undefined
+  /** Called whenever a native socket closed or was abandoned. */
+  onClose?:
+    | ((event: SteadySocketEvents<In, Out>['close'], socket: SteadySocket<In, Out>) => void)
+    | undefined
+  /** Called with every runtime error (`ConnectError`, `DecodeError`, …). */
+  onError?: ((error: SteadySocketError, socket: SteadySocket<In, Out>) => void) | undefined
+}
+
+/** What {@link useSteadySocket} returns: read-only refs plus the socket's methods. */
+export type UseSteadySocketResult<In = RawData, Out = RawData> = {
+  /** The current socket; `null` while the URL is `null` and on the server. */
+  socket: Readonly<ShallowRef<SteadySocket<In, Out> | null>>
+  /** The socket's status; `'closed'` while there is no socket. */
+  status: Readonly<Ref<Status>>
+  /** Consecutive failed attempts since the last stable connection. */
+  attempt: Readonly<Ref<number>>
+  /** The latest message of the current socket (shallow: not made deeply reactive). */
+  data: Readonly<ShallowRef<In | undefined>>
+  /** `socket.send()`; `'dropped'` while there is no socket. */
+  send: (data: Out) => SendResult
+  /** `socket.open()`. */
+  open: () => void
+  /** `socket.close(code, reason)`: final until `open()`. */
+  close: (code?: number, reason?: string) => void
+  /** `socket.reconnect(code, reason)`. */
+  reconnect: (code?: number, reason?: string) => void
+}
+
+/**
+ * A `SteadySocket` tied to the current effect scope (a component's `setup()`, or `effectScope()`):
+ * made at once, replaced when `url` changes (the old one is disposed first), disposed with the
+ * scope. `null` as the URL: no socket. Options are read once.
+ *
+ * @example
+ * const room = ref('general')
+ * const { status, data, send } = useSteadySocket(() => `wss://example.com/rooms/${room.value}`, {
+ *   codec: json(),
+ * })
+ */
+export function useSteadySocket<In = RawData, Out = RawData>(
+  url: MaybeRefOrGetter<string | URL | null>,
+  options: UseSteadySocketOptions<In, Out> = {},
+): UseSteadySocketResult<In, Out> {
+  const scoped = getCurrentScope() !== undefined
+  if (!scoped && dev()) {
+    console.warn(
+      'steadysocket/vue: useSteadySocket() was called outside an effect scope (setup() or ' +
+        'effectScope()): nothing will close the socket; call close() yourself.',
+    )
+  }
+  const { onMessage, onOpen, onClose, onError, ...rest } = options
+  const socket = shallowRef<SteadySocket<In, Out> | null>(null)
+  const status = shallowRef<Status>('closed')
+  const attempt = shallowRef(0)
+  const data = shallowRef<In | undefined>()
+  // During server rendering the socket would connect from the server: make none.
+  const ssr = hasInjectionContext() && inject(ssrContextKey, null) != null
+  let offs: (() => void)[] = []
+
+  const start = (u: string | URL | null) => {
+    // The old socket goes first (detached: its late close is ignored), then the new one connects.
+    for (const off of offs) off()
+    offs = []
+    socket.value?.dispose()
+    socket.value = null
+    data.value = undefined
+    if (u === null || ssr) {
+      status.value = 'closed'
+      attempt.value = 0
+      return
+    }
+    const s = new SteadySocket<In, Out>(u, rest)
+    const sync = () => {
+      const snap = s.getSnapshot()
+      status.value = snap.status
+      attempt.value = snap.attempt
+    }
+    offs = [
+      s.subscribe(sync),
+      s.on('message', (m) => {
+        data.value = m
+        onMessage?.(m, s)
+      }),
+      s.on('open', (e) => onOpen?.(e, s)),
+      s.on('close', (e) => onClose?.(e, s)),
+      s.on('error', (e) => onError?.(e, s)),
+    ]
+    socket.value = s
+    sync()
+  }
+  watch(() => toValue(url), start, { immediate: true })
+  if (scoped) onScopeDispose(() => start(null))
+
+  return {
+    socket,
+    status,
+    attempt,
+    data,
+    send: (d) => socket.value?.send(d) ?? 'dropped',
+    open: () => socket.value?.open(),
+    close: (code, reason) => socket.value?.close(code, reason),
+    reconnect: (code, reason) => socket.value?.reconnect(code, reason),
+  }
+}
+
+// Bundlers replace `process.env.NODE_ENV`; where nothing did and there is no `process`, warn.
+declare const process: { env: Record<string, string | undefined> }
+function dev(): boolean {
+  try {
+    return process.env.NODE_ENV !== 'production'
+  } catch {
+    return true
+  }
+}
