@@ -29,4 +29,4 @@ export type {
 export type { SteadySocketEvents, Status, CloseInfo, DropReason } from './events'
 export type { SendResult } from './flow'
 export type { UrlSource } from './url'
-export type { CompatEventMap, CompatListener } from './compat'
+export type { CompatEventMap, CompatListener, CompatTarget } from './compat'

@@ -29,15 +29,44 @@
     // The echo server sends the ping straight back: that echo is the pong.
     heartbeat: { interval: 4000, timeout: 6000, message: 'ping', isPong: (raw) => raw === 'ping' },
   }
+  // ?tabs=1: one connection shared by every tab that has the page open (steadysocket/tabs).
+  const TabSocket = window.TabSocket
+  const shared = new URLSearchParams(location.search).get('tabs') === '1'
+  if (shared && typeof TabSocket !== 'function') {
+    showBanner('The bundle /steadysocket-tabs.umd.min.js did not load: run `npm run build`.')
+    return
+  }
+  const Socket = shared ? TabSocket : SteadySocket
   $('snippet').textContent = [
-    `const socket = new SteadySocket('${wsUrl}', {`,
+    `const socket = new ${shared ? 'TabSocket' : 'SteadySocket'}('${wsUrl}', {`,
     ...Object.entries(options).map(([key, value]) => `  ${key}: ${literal(value)},`),
     `})`,
     `socket.on('message', (data) => …)`,
     `socket.send(JSON.stringify({ n, text })) // 'sent' | 'queued' | 'dropped'`,
   ].join('\n')
 
-  const socket = new SteadySocket(wsUrl, options)
+  const socket = new Socket(wsUrl, options)
+  if (shared) {
+    // This tab owns the connection (leader) or relays through the tab that does; the server's
+    // live connection count stays 1 however many tabs are open.
+    const renderTabs = () => {
+      $('tabs').dataset.leader = String(socket.isLeader)
+      $('tabs').textContent = `${socket.isLeader ? 'leader' : 'follower'} tab · `
+      const link = document.createElement('a')
+      link.href = '?tabs=1'
+      link.target = '_blank'
+      link.textContent = 'open another tab'
+      $('tabs').append(link)
+    }
+    socket.on('leader', ({ isLeader }) => {
+      renderTabs()
+      logEvent(
+        'leader',
+        isLeader ? 'this tab owns the connection now' : 'this tab gave up the lead',
+      )
+    })
+    renderTabs()
+  }
 
   const stats = { sent: 0, echoed: 0, recovered: 0 }
   /** message number → number of drops seen when it was sent; removed when its echo arrives */

@@ -11,6 +11,9 @@ const here = dirname(fileURLToPath(import.meta.url))
 /** The script-tag bundle the page loads. */
 export const BUNDLE = resolve(here, '../../dist/steadysocket.umd.min.js')
 
+/** The script-tag build of steadysocket/tabs, for `?tabs=1` (one connection for all tabs). */
+export const TABS_BUNDLE = resolve(here, '../../dist/steadysocket-tabs.umd.min.js')
+
 const MISSING_BUNDLE =
   'dist/steadysocket.umd.min.js is missing: run `npm run build` first (`npm run demo` does both).'
 
@@ -34,6 +37,8 @@ export function startDemoServer({ port = 10000, host = '127.0.0.1', bundle = BUN
       '/demo.js': { file: join(here, 'demo.js') },
       '/steadysocket.umd.min.js': { file: bundle, missing: MISSING_BUNDLE },
       '/steadysocket.umd.min.js.map': { file: `${bundle}.map` },
+      '/steadysocket-tabs.umd.min.js': { file: TABS_BUNDLE, missing: MISSING_BUNDLE },
+      '/steadysocket-tabs.umd.min.js.map': { file: `${TABS_BUNDLE}.map` },
     },
   })
 }

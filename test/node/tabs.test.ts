@@ -1,0 +1,82 @@
+// steadysocket/tabs from the built package in Node: importing it reads no browser global (not
+// even `BroadcastChannel`, which Node has), and without `navigator.locks` a TabSocket is a plain
+// SteadySocket against a real `ws` server.
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, test } from 'vitest'
+import { WebSocket } from 'ws'
+import { startFaultServer, waitFor, type FaultServer } from '../support/fault-server.mjs'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const dist = (file: string) => `${root}dist/${file}`
+
+// Any read of these globals (or a Math.random call) during the import is recorded.
+const traps = `
+  const touched = []
+  for (const name of ['window', 'document', 'navigator', 'location', 'WebSocket', 'self',
+    'addEventListener', 'BroadcastChannel']) {
+    Object.defineProperty(globalThis, name, { configurable: true, get() { touched.push(name); return undefined } })
+  }
+  const random = Math.random
+  Math.random = () => { touched.push('Math.random'); return random() }
+  const before = new Set(Object.getOwnPropertyNames(globalThis))
+`
+const report = `
+  const added = Object.getOwnPropertyNames(globalThis).filter((n) => !before.has(n))
+  console.log(JSON.stringify({ touched, added, exports: Object.keys(mod).sort() }))
+`
+
+function run(code: string): { touched: string[]; added: string[]; exports: string[] } {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+  return JSON.parse(out.trim().split('\n').at(-1)!)
+}
+
+describe('steadysocket/tabs, built', () => {
+  let server: FaultServer | undefined
+
+  afterEach(async () => {
+    await server?.close()
+    server = undefined
+  })
+
+  test('the build exists (run npm run build first)', () => {
+    expect(existsSync(dist('tabs.js')), 'dist/tabs.js is missing: run `npm run build`').toBe(true)
+  })
+
+  test('ESM import reads no browser global, writes none and calls no Math.random', () => {
+    const r = run(
+      `${traps} const mod = await import(${JSON.stringify(dist('tabs.js'))}); ${report}`,
+    )
+    expect(r).toEqual({ touched: [], added: [], exports: ['TabSocket'] })
+  })
+
+  test('CJS require reads no browser global, writes none and calls no Math.random', () => {
+    const r = run(
+      `${traps} import { createRequire } from 'node:module'; const mod = createRequire(${JSON.stringify(root)} + '/')(${JSON.stringify(dist('tabs.cjs'))}); ${report}`,
+    )
+    expect(r).toEqual({ touched: [], added: [], exports: ['TabSocket'] })
+  })
+
+  test('without navigator.locks it is a plain SteadySocket against a real server', async () => {
+    const { TabSocket } = await import('steadysocket/tabs')
+    server = await startFaultServer()
+    const socket = new TabSocket<string, string>(`${server.url}/echo`, { WebSocket })
+    // Node 20 has no navigator.locks: the fallback owns its socket from the start. (Where Node
+    // has both APIs, the one tab of the group leads once its lock is granted.)
+    if (!('navigator' in globalThis)) expect(socket.isLeader).toBe(true)
+    const got: string[] = []
+    socket.on('message', (m) => got.push(m))
+    await socket.opened({ timeout: 5000 })
+    expect(socket.isLeader).toBe(true)
+    expect(socket.send('ping?')).toBe('sent')
+    await waitFor(() => got.length === 1, { timeout: 5000 })
+    expect(got).toEqual(['ping?'])
+    expect(server.liveConnections).toBe(1)
+    socket.dispose()
+    await waitFor(() => server!.liveConnections === 0, { timeout: 5000 })
+  })
+})
