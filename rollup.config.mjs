@@ -5,7 +5,14 @@ import { dts } from 'rollup-plugin-dts'
 
 // Every package entry: later entries (react, vue, svelte, testing, tabs) are added here and share
 // the core through rollup's chunking instead of each bundling their own copy of the class.
-const entries = { index: 'src/index.ts', testing: 'src/testing/index.ts' }
+const entries = {
+  index: 'src/index.ts',
+  testing: 'src/testing/index.ts',
+  react: 'src/react.ts',
+  vue: 'src/vue.ts',
+  svelte: 'src/svelte.ts',
+  tabs: 'src/tabs.ts',
+}
 
 const ts = () =>
   typescript({
@@ -14,6 +21,9 @@ const ts = () =>
     sourceMap: true,
     noEmitOnError: true,
   })
+// `[Symbol.dispose]` is declared on the class: bring its lib into the consumer's program, so a
+// project compiled with an older `lib` setting still type-checks the declarations.
+const banner = '/// <reference lib="esnext.disposable" />'
 const external = (id) => id === 'mitt' || /^(react|vue|svelte)(\/|$)/.test(id)
 
 export default [
@@ -49,12 +59,14 @@ export default [
         format: 'es',
         entryFileNames: '[name].d.ts',
         chunkFileNames: 'chunks/[name]-[hash].d.ts',
+        banner,
       },
       {
         dir: 'dist',
         format: 'es',
         entryFileNames: '[name].d.cts',
         chunkFileNames: 'chunks/[name]-[hash].d.cts',
+        banner,
       },
     ],
   },
@@ -79,5 +91,18 @@ export default [
         plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })],
       },
     ],
+  },
+  {
+    // Script-tag build of steadysocket/tabs (self-contained): the global `TabSocket` is the class.
+    input: 'src/tabs/umd.ts',
+    plugins: [nodeResolve(), ts()],
+    output: {
+      file: 'dist/steadysocket-tabs.umd.min.js',
+      format: 'umd',
+      name: 'TabSocket',
+      exports: 'default',
+      sourcemap: true,
+      plugins: [terser({ compress: { passes: 2 }, mangle: { properties: false } })],
+    },
   },
 ]
