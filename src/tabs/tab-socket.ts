@@ -25,6 +25,7 @@ import {
 
 /** The part of `navigator.locks` (the Web Locks API) a `TabSocket` uses. */
 export type LockManagerLike = {
+  /** Like `navigator.locks.request(name, { signal }, callback)`: holds the lock while `callback` runs. */
   request(
     name: string,
     options: { signal: AbortSignal },
@@ -34,8 +35,11 @@ export type LockManagerLike = {
 
 /** The part of a `BroadcastChannel` a `TabSocket` uses. */
 export type ChannelLike = {
+  /** Like `BroadcastChannel.addEventListener('message', …)`. */
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void
+  /** Like `BroadcastChannel.postMessage()`. */
   postMessage(message: unknown): void
+  /** Like `BroadcastChannel.close()`. */
   close(): void
 }
 
@@ -60,11 +64,19 @@ export type TabSocketOptions<In = RawData, Out = RawData> = Omit<
 /** The events of a `TabSocket`: those of `SteadySocket`, plus `leader`. */
 export type TabSocketEvents<In = RawData, Out = RawData> = SteadySocketEvents<In, Out> & {
   /** This tab took the lead (it now owns the socket) or gave it up. */
-  leader: { isLeader: boolean }
+  leader: {
+    /** Whether this tab now owns the shared socket. */
+    isLeader: boolean
+  }
 }
 
 /** `Snapshot` plus whether this tab owns the socket. */
-export type TabSnapshot = Readonly<Snapshot & { isLeader: boolean }>
+export type TabSnapshot = Readonly<
+  Snapshot & {
+    /** Whether this tab owns the shared socket. */
+    isLeader: boolean
+  }
+>
 
 type Group = { name: string; locks: LockManagerLike; Channel: BroadcastChannelConstructor }
 
@@ -85,13 +97,21 @@ let made = 0
  * socket.send({ type: 'subscribe', symbol: 'ACME' }) // from any tab, through the leader
  */
 export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
+  /** `readyState` while connecting or waiting to reconnect. */
   static readonly CONNECTING = 0
+  /** `readyState` while the shared connection is open. */
   static readonly OPEN = 1
+  /** `readyState` while closing. */
   static readonly CLOSING = 2
+  /** `readyState` once closed. */
   static readonly CLOSED = 3
+  /** `readyState` while connecting or waiting to reconnect. */
   readonly CONNECTING = 0
+  /** `readyState` while the shared connection is open. */
   readonly OPEN = 1
+  /** `readyState` while closing. */
   readonly CLOSING = 2
+  /** `readyState` once closed. */
   readonly CLOSED = 3
 
   private readonly o: Normalized<In, Out>
@@ -200,18 +220,23 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     const s = this.state
     return s === 'open' ? 1 : s === 'closing' ? 2 : s === 'closed' ? 3 : 0
   }
+  /** `status === 'connecting'`. */
   get isConnecting(): boolean {
     return this.state === 'connecting'
   }
+  /** `status === 'open'`. */
   get isOpen(): boolean {
     return this.state === 'open'
   }
+  /** `status === 'closing'`. */
   get isClosing(): boolean {
     return this.state === 'closing'
   }
+  /** `status === 'reconnecting'`. */
   get isReconnecting(): boolean {
     return this.state === 'reconnecting'
   }
+  /** `status === 'closed'`. */
   get isClosed(): boolean {
     return this.state === 'closed'
   }
