@@ -1,39 +1,13 @@
 // steadysocket/tabs from the built package in Node: importing it reads no browser global (not
 // even `BroadcastChannel`, which Node has), and without `navigator.locks` a TabSocket is a plain
 // SteadySocket against a real `ws` server.
-import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, test } from 'vitest'
+import { cjsRequire, esmImport, root, runWithTraps } from '../support/import-traps'
 import { WebSocket } from 'ws'
 import { startFaultServer, waitFor, type FaultServer } from '../support/fault-server.mjs'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
 const dist = (file: string) => `${root}dist/${file}`
-
-// Any read of these globals (or a Math.random call) during the import is recorded.
-const traps = `
-  const touched = []
-  for (const name of ['window', 'document', 'navigator', 'location', 'WebSocket', 'self',
-    'addEventListener', 'BroadcastChannel']) {
-    Object.defineProperty(globalThis, name, { configurable: true, get() { touched.push(name); return undefined } })
-  }
-  const random = Math.random
-  Math.random = () => { touched.push('Math.random'); return random() }
-  const before = new Set(Object.getOwnPropertyNames(globalThis))
-`
-const report = `
-  const added = Object.getOwnPropertyNames(globalThis).filter((n) => !before.has(n))
-  console.log(JSON.stringify({ touched, added, exports: Object.keys(mod).sort() }))
-`
-
-function run(code: string): { touched: string[]; added: string[]; exports: string[] } {
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
-    cwd: root,
-    encoding: 'utf8',
-  })
-  return JSON.parse(out.trim().split('\n').at(-1)!)
-}
 
 describe('steadysocket/tabs, built', () => {
   let server: FaultServer | undefined
@@ -48,16 +22,12 @@ describe('steadysocket/tabs, built', () => {
   })
 
   test('ESM import reads no browser global, writes none and calls no Math.random', () => {
-    const r = run(
-      `${traps} const mod = await import(${JSON.stringify(dist('tabs.js'))}); ${report}`,
-    )
+    const r = runWithTraps(esmImport(dist('tabs.js')), ['BroadcastChannel'])
     expect(r).toEqual({ touched: [], added: [], exports: ['TabSocket'] })
   })
 
   test('CJS require reads no browser global, writes none and calls no Math.random', () => {
-    const r = run(
-      `${traps} import { createRequire } from 'node:module'; const mod = createRequire(${JSON.stringify(root)} + '/')(${JSON.stringify(dist('tabs.cjs'))}); ${report}`,
-    )
+    const r = runWithTraps(cjsRequire(dist('tabs.cjs')), ['BroadcastChannel'])
     expect(r).toEqual({ touched: [], added: [], exports: ['TabSocket'] })
   })
 
