@@ -1,4 +1,5 @@
 // Types for fault-server.mjs (plain ESM so the demo runs it without a build).
+import type { WebSocket } from 'ws'
 
 /** A static response the server gives for one exact path. */
 export type Route =
@@ -29,6 +30,11 @@ export interface FaultServerOptions {
   routes?: Record<string, Route>
   /** Messages (per log) and closed connections kept in the logs; counters are exact. @default Infinity */
   logLimit?: number
+  /**
+   * Called for every accepted connection, after the server's own listeners, with the `ws` socket
+   * and the upgrade path: how a page's own server (the chat example) adds behaviour.
+   */
+  onConnection?: (socket: WebSocket, path: string) => void
 }
 
 export interface ConnectionLog {

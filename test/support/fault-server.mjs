@@ -50,6 +50,7 @@ export function startFaultServer(options = {}) {
     echoPath = '/echo',
     routes = {},
     logLimit = Infinity,
+    onConnection: afterConnection,
   } = options
 
   const state = { refusing: false, paused: false, silent: false, handshakeDelay: 0 }
@@ -143,6 +144,7 @@ export function startFaultServer(options = {}) {
       live.delete(ws)
       trimConnections()
     })
+    afterConnection?.(ws, path)
   }
 
   /** @param {Socket} socket */
