@@ -1,9 +1,9 @@
 // The echo demo: `npm run demo` builds the bundle and runs this file.
 // It is the test suite's fault server with the demo page mounted on it, so the buttons on the page
 // break a real connection in exactly the ways the browser tests do.
-import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { runExample } from '../cli.mjs'
 import { startFaultServer } from '../../test/support/fault-server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -43,47 +43,12 @@ export function startDemoServer({ port = 10000, host = '127.0.0.1', bundle = BUN
   })
 }
 
-async function main() {
-  const host = process.env.HOST || '127.0.0.1'
-  const port = Number(process.env.PORT || 10000)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`PORT must be a port number (0-65535), got ${JSON.stringify(process.env.PORT)}`)
-    process.exit(1)
-  }
-
-  let server
-  try {
-    server = await startDemoServer({ host, port })
-  } catch (error) {
-    const code = /** @type {NodeJS.ErrnoException} */ (error).code
-    if (code === 'EADDRINUSE') {
-      const next = port < 65535 ? port + 1 : 10001
-      console.error(`Port ${port} is busy: set PORT=${next} (or stop the other process)`)
-    } else {
-      console.error(`Could not start the demo on ${host}:${port}: ${String(error)}`)
-    }
-    process.exit(1)
-  }
-
-  if (!existsSync(BUNDLE)) console.warn(MISSING_BUNDLE)
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : server.host
-  const hostPart = shown.includes(':') ? `[${shown}]` : shown
-  console.log(`steadysocket echo demo: open http://${hostPart}:${server.port}/  (Ctrl-C to stop)`)
-
-  let stopping = false
-  /** @param {NodeJS.Signals} signal */
-  const stop = (signal) => {
-    if (stopping) return
-    stopping = true
-    console.log(`\n${signal}: stopping the demo server`)
-    // A socket that will not close must not keep the process alive.
-    setTimeout(() => process.exit(0), 2000).unref()
-    server.close().then(() => process.exit(0))
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-}
-
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  await main()
+  await runExample({
+    label: 'echo demo',
+    defaultPort: 10000,
+    start: startDemoServer,
+    bundle: BUNDLE,
+    missing: MISSING_BUNDLE,
+  })
 }
