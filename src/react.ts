@@ -6,8 +6,7 @@
  */
 import { useEffect, useInsertionEffect, useState, useSyncExternalStore } from 'react'
 import type { RawData } from './codec'
-import type { SteadySocketError } from './errors'
-import type { SteadySocketEvents, Status } from './events'
+import type { SocketHandlers, Status } from './events'
 import type { SendResult } from './flow'
 import type { SteadySocketOptions } from './options'
 import { SteadySocket, type Snapshot } from './socket'
@@ -24,27 +23,16 @@ import type { UrlSource } from './url'
  * added where the creating render had none waits for the next recreation. `WebSocket` and class
  * instances (a codec class, binary ping data) are used as the creating render passed them.
  */
-export type UseSteadySocketOptions<In = RawData, Out = RawData> = SteadySocketOptions<In, Out> & {
-  /** Called for every message, even when React batches the renders of `lastMessage`. */
-  onMessage?: ((message: In, socket: SteadySocket<In, Out>) => void) | undefined
-  /** Called on every open (after the handshake and the queue flush). */
-  onOpen?:
-    | ((event: SteadySocketEvents<In, Out>['open'], socket: SteadySocket<In, Out>) => void)
-    | undefined
-  /** Called whenever a native socket closed or was abandoned. */
-  onClose?:
-    | ((event: SteadySocketEvents<In, Out>['close'], socket: SteadySocket<In, Out>) => void)
-    | undefined
-  /** Called with every runtime error (`ConnectError`, `DecodeError`, …). */
-  onError?: ((error: SteadySocketError, socket: SteadySocket<In, Out>) => void) | undefined
-  /**
-   * One socket per URL and options across every component that asks for it, closed when the
-   * last of them unmounts. The first user's functions (handshake, codec…) serve all of them.
-   * Ignored with a URL provider (there is no URL to match before it runs).
-   * @default false
-   */
-  share?: boolean | undefined
-}
+export type UseSteadySocketOptions<In = RawData, Out = RawData> = SteadySocketOptions<In, Out> &
+  SocketHandlers<In, Out> & {
+    /**
+     * One socket per URL and options across every component that asks for it, closed when the
+     * last of them unmounts. The first user's functions (handshake, codec…) serve all of them.
+     * Ignored with a URL provider (there is no URL to match before it runs).
+     * @default false
+     */
+    share?: boolean | undefined
+  }
 
 /** What {@link useSteadySocket} returns. `send`, `open`, `close` and `reconnect` are stable. */
 export type UseSteadySocketResult<In = RawData, Out = RawData> = {

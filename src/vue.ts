@@ -18,27 +18,14 @@ import {
   type ShallowRef,
 } from 'vue'
 import type { RawData } from './codec'
-import type { SteadySocketError } from './errors'
-import type { SteadySocketEvents, Status } from './events'
+import type { SocketHandlers, Status } from './events'
 import type { SendResult } from './flow'
 import type { SteadySocketOptions } from './options'
 import { SteadySocket } from './socket'
 
 /** Options of {@link useSteadySocket}: the socket's own options plus event handlers. */
-export type UseSteadySocketOptions<In = RawData, Out = RawData> = SteadySocketOptions<In, Out> & {
-  /** Called for every message (a watcher on `data` may see only the last of a burst). */
-  onMessage?: ((message: In, socket: SteadySocket<In, Out>) => void) | undefined
-  /** Called on every open (after the handshake and the queue flush). */
-  onOpen?:
-    | ((event: SteadySocketEvents<In, Out>['open'], socket: SteadySocket<In, Out>) => void)
-    | undefined
-  /** Called whenever a native socket closed or was abandoned. */
-  onClose?:
-    | ((event: SteadySocketEvents<In, Out>['close'], socket: SteadySocket<In, Out>) => void)
-    | undefined
-  /** Called with every runtime error (`ConnectError`, `DecodeError`, …). */
-  onError?: ((error: SteadySocketError, socket: SteadySocket<In, Out>) => void) | undefined
-}
+export type UseSteadySocketOptions<In = RawData, Out = RawData> = SteadySocketOptions<In, Out> &
+  SocketHandlers<In, Out>
 
 /** What {@link useSteadySocket} returns: read-only refs plus the socket's methods. */
 export type UseSteadySocketResult<In = RawData, Out = RawData> = {
