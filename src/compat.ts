@@ -91,13 +91,13 @@ export class CompatTarget {
 
   /** Whether anything listens on the compatible surface (lets the hot path skip building events). */
   protected hasCompat(type: keyof CompatEventMap): boolean {
-    return this[`on${type}`] !== null || (this.compat[type]?.length ?? 0) > 0
+    return this[HANDLER[type]] !== null || (this.compat[type]?.length ?? 0) > 0
   }
 
   protected dispatchCompat<K extends keyof CompatEventMap>(init: CompatEventMap[K]): void {
     const type = init.type as K
     const event = { ...init, target: this, currentTarget: this } as WithTarget<CompatEventMap[K]>
-    const prop = this[`on${type}`] as ((e: typeof event) => void) | null
+    const prop = this[HANDLER[type]] as ((e: typeof event) => void) | null
     if (prop) call(prop, event)
     const list = this.compat[type]
     if (!list) return
@@ -114,3 +114,11 @@ export class CompatTarget {
     this.onopen = this.onmessage = this.onerror = this.onclose = null
   }
 }
+
+// The `on*` property of each event, as constants: the message hot path builds no strings.
+const HANDLER = {
+  open: 'onopen',
+  message: 'onmessage',
+  error: 'onerror',
+  close: 'onclose',
+} as const

@@ -585,8 +585,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
       if (!failed) this.ev.emit('message', message as In)
     }
     // The WebSocket-compatible surface sees every frame, raw, as a native socket would.
-    if (this.onmessage !== null || this.hasCompat('message'))
-      this.dispatchCompat({ type: 'message', data: raw })
+    if (this.hasCompat('message')) this.dispatchCompat({ type: 'message', data: raw })
   }
 
   /** `isPong`, isolated: a throwing one is reported and the frame counts as a message. */

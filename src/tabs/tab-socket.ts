@@ -660,8 +660,7 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
 
   private deliver(data: In, raw: RawData): void {
     this.ev.emit('message', data)
-    if (this.onmessage !== null || this.hasCompat('message'))
-      this.dispatchCompat({ type: 'message', data: raw })
+    if (this.hasCompat('message')) this.dispatchCompat({ type: 'message', data: raw })
   }
 
   /** A follower decodes each frame itself: its own codec, its own decode errors. */
