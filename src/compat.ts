@@ -63,7 +63,7 @@ export class CompatTarget {
   onerror: ((event: WithTarget<CompatEventMap['error']>) => void) | null = null
   /** Like `WebSocket.onclose`. */
   onclose: ((event: WithTarget<CompatEventMap['close']>) => void) | null = null
-  private compat: Partial<Record<keyof CompatEventMap, Registered[]>> = {}
+  #compat: Partial<Record<keyof CompatEventMap, Registered[]>> = {}
 
   /** Like `WebSocket.addEventListener`; supports `{ once: true }`. */
   addEventListener<K extends keyof CompatEventMap>(
@@ -72,7 +72,7 @@ export class CompatTarget {
     options?: boolean | { once?: boolean },
   ): void {
     if (!listener) return
-    const list: Registered[] = (this.compat[type] ??= [] as never)
+    const list: Registered[] = (this.#compat[type] ??= [] as never)
     if (list.some((r) => r.fn === listener)) return
     list.push({
       fn: listener as AnyListener,
@@ -85,13 +85,13 @@ export class CompatTarget {
     type: K,
     listener: CompatListener<K> | null,
   ): void {
-    const list = this.compat[type]
-    if (list) this.compat[type] = list.filter((r) => r.fn !== listener)
+    const list = this.#compat[type]
+    if (list) this.#compat[type] = list.filter((r) => r.fn !== listener)
   }
 
   /** Whether anything listens on the compatible surface (lets the hot path skip building events). */
   protected hasCompat(type: keyof CompatEventMap): boolean {
-    return this[HANDLER[type]] !== null || (this.compat[type]?.length ?? 0) > 0
+    return this[HANDLER[type]] !== null || (this.#compat[type]?.length ?? 0) > 0
   }
 
   protected dispatchCompat<K extends keyof CompatEventMap>(init: CompatEventMap[K]): void {
@@ -99,7 +99,7 @@ export class CompatTarget {
     const event = { ...init, target: this, currentTarget: this } as WithTarget<CompatEventMap[K]>
     const prop = this[HANDLER[type]] as ((e: typeof event) => void) | null
     if (prop) call(prop, event)
-    const list = this.compat[type]
+    const list = this.#compat[type]
     if (!list) return
     for (const r of list) {
       if (r.once) this.removeEventListener(type, r.fn as CompatListener<K>)
@@ -110,7 +110,7 @@ export class CompatTarget {
   }
 
   protected clearCompat(): void {
-    this.compat = {}
+    this.#compat = {}
     this.onopen = this.onmessage = this.onerror = this.onclose = null
   }
 }

@@ -32,48 +32,55 @@ export class Flow<Out> {
   /** flush() promises waiting; while > 0 the buffer is polled. */
   watchers = 0
   readonly queue = new Queue<Entry<Out>>()
-  private readonly high: number
-  private readonly low: number
-  private pressure = false
-  private timer: ReturnType<typeof setTimeout> | undefined
+  readonly #high: number
+  readonly #low: number
+  #pressure = false
+  #timer: ReturnType<typeof setTimeout> | undefined
   // Messages written whose bytes may still sit in the native buffer, oldest first: slots
   // 0..logLen-1 of two parallel arrays, reused in place (the hot path must not allocate).
-  private logData: (Out | typeof CONTROL)[] = []
-  private logRaw: RawData[] = []
-  private logLen = 0
-  private logLimit = 64
+  #logData: (Out | typeof CONTROL)[] = []
+  #logRaw: RawData[] = []
+  #logLen = 0
+  #logLimit = 64
+
+  readonly #q: QueueOptions | null
+  readonly #recover: boolean
+  readonly #host: FlowHost<Out>
 
   constructor(
-    private readonly q: QueueOptions | null,
+    q: QueueOptions | null,
     bp: BackpressureOptions | null,
-    private readonly recover: boolean,
-    private readonly host: FlowHost<Out>,
+    recover: boolean,
+    host: FlowHost<Out>,
   ) {
+    this.#q = q
+    this.#recover = recover
+    this.#host = host
     // Without a queue there is nowhere to hold messages back: write straight through.
-    this.high = bp && q ? bp.highWaterMark : Infinity
-    this.low = bp && q ? bp.lowWaterMark : Infinity
+    this.#high = bp && q ? bp.highWaterMark : Infinity
+    this.#low = bp && q ? bp.lowWaterMark : Infinity
   }
 
   send(data: Out, raw: RawData): SendResult {
     const ws = this.ws
     if (ws !== null && (this.queue.length === 0 || this.direct)) {
       const buffered = ws.bufferedAmount
-      if (buffered <= this.high || this.direct) {
+      if (buffered <= this.#high || this.direct) {
         // What the handshake sends belongs to that connection (the next one runs its own
         // handshake), so it is logged as control: counted, never re-sent.
-        this.write(ws, this.direct ? CONTROL : data, raw, buffered)
+        this.#write(ws, this.direct ? CONTROL : data, raw, buffered)
         return 'sent'
       }
-      this.engage()
+      this.#engage()
     }
-    return this.enqueue(data, raw)
+    return this.#enqueue(data, raw)
   }
 
   /** Writes a heartbeat frame; returns false when no socket is open. */
   control(raw: RawData): boolean {
     const ws = this.ws
     if (ws === null || ws.readyState !== 1) return false
-    this.write(ws, CONTROL, raw, ws.bufferedAmount)
+    this.#write(ws, CONTROL, raw, ws.bufferedAmount)
     return true
   }
 
@@ -81,23 +88,23 @@ export class Flow<Out> {
   flush(): void {
     const ws = this.ws
     if (ws === null || this.direct) return
-    const ttl = this.q?.ttl ?? 0
+    const ttl = this.#q?.ttl ?? 0
     const now = ttl > 0 ? Date.now() : 0
     let expired: Out[] | undefined
     while (this.queue.length > 0) {
       const buffered = ws.bufferedAmount
-      if (buffered > this.high) {
-        this.engage()
+      if (buffered > this.#high) {
+        this.#engage()
         break
       }
       const e = this.queue.shift() as Entry<Out>
       if (ttl > 0 && now - e.time > ttl) (expired ??= []).push(e.data)
-      else this.write(ws, e.data, e.raw, buffered)
+      else this.#write(ws, e.data, e.raw, buffered)
     }
-    if (expired) this.host.drop(expired, 'expired')
-    this.settle()
+    if (expired) this.#host.drop(expired, 'expired')
+    this.#settle()
     // Still under pressure (the buffer is above the low-water mark): watch it until it drains.
-    if (this.pressure) this.poll()
+    if (this.#pressure) this.poll()
   }
 
   /** The socket is gone: stop polling and, when asked, put its untransmitted messages back in front. */
@@ -114,16 +121,16 @@ export class Flow<Out> {
     this.stopPolling()
     this.ws = null
     this.direct = false
-    const log: SentLog<Out> = { data: this.logData, raw: this.logRaw, len: this.logLen }
-    this.logData = []
-    this.logRaw = []
-    this.logLen = 0
+    const log: SentLog<Out> = { data: this.#logData, raw: this.#logRaw, len: this.#logLen }
+    this.#logData = []
+    this.#logRaw = []
+    this.#logLen = 0
     return log
   }
 
   /** Puts back at the front of the queue, in order, the logged messages behind the last `buffered` bytes. */
   requeue(log: SentLog<Out>, buffered: number): void {
-    if (!this.recover || buffered <= 0) return
+    if (!this.#recover || buffered <= 0) return
     const now = Date.now()
     for (let i = log.len - 1, n = tailCount(log.raw, log.len, buffered); n > 0; i--, n--) {
       const data = log.data[i] as Out | typeof CONTROL
@@ -140,73 +147,75 @@ export class Flow<Out> {
 
   /** Polls the native buffer until the queue drains and no flush() waits. */
   poll(): void {
-    if (this.timer === undefined && this.ws !== null) this.timer = setTimeout(this.onTick, POLL_MS)
+    if (this.#timer === undefined && this.ws !== null)
+      this.#timer = setTimeout(this.#onTick, POLL_MS)
   }
 
   stopPolling(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
   }
 
-  private onTick = (): void => {
-    this.timer = undefined
+  #onTick = (): void => {
+    this.#timer = undefined
     const ws = this.ws
     if (ws === null) return
-    if (this.queue.length > 0 && ws.bufferedAmount <= this.low) this.flush()
-    else this.settle()
-    this.host.tick()
-    if (this.pressure || this.watchers > 0) this.poll()
+    if (this.queue.length > 0 && ws.bufferedAmount <= this.#low) this.flush()
+    else this.#settle()
+    this.#host.tick()
+    if (this.#pressure || this.watchers > 0) this.poll()
   }
 
-  private engage(): void {
-    this.pressure = true
+  #engage(): void {
+    this.#pressure = true
     this.poll()
   }
 
   /** Ends a backpressure episode with one `drain` once the queue is empty and the buffer is low. */
-  private settle(): void {
+  #settle(): void {
     const ws = this.ws
-    if (this.pressure && this.queue.length === 0 && ws !== null && ws.bufferedAmount <= this.low) {
-      this.pressure = false
-      this.host.drain()
+    if (
+      this.#pressure &&
+      this.queue.length === 0 &&
+      ws !== null &&
+      ws.bufferedAmount <= this.#low
+    ) {
+      this.#pressure = false
+      this.#host.drain()
     }
   }
 
-  private write(
-    ws: WebSocketLike,
-    data: Out | typeof CONTROL,
-    raw: RawData,
-    buffered: number,
-  ): void {
+  #write(ws: WebSocketLike, data: Out | typeof CONTROL, raw: RawData, buffered: number): void {
     ;(ws.send as (d: RawData) => void)(raw)
-    if (!this.recover) return
+    if (!this.#recover) return
     // An empty native buffer before this write means everything logged so far was transmitted.
-    let n = buffered === 0 ? 0 : this.logLen
-    this.logData[n] = data
-    this.logRaw[n] = raw
-    this.logLen = ++n
-    if (n > this.logLimit) this.trimLog(ws.bufferedAmount)
+    let n = buffered === 0 ? 0 : this.#logLen
+    this.#logData[n] = data
+    this.#logRaw[n] = raw
+    this.#logLen = ++n
+    if (n > this.#logLimit) this.#trimLog(ws.bufferedAmount)
   }
 
   /** Forgets logged messages older than the last `buffered` bytes (they were transmitted). */
-  private trimLog(buffered: number): void {
-    const keep = tailCount(this.logRaw, this.logLen, buffered)
-    const from = this.logLen - keep
-    const { logData, logRaw } = this
+  #trimLog(buffered: number): void {
+    const keep = tailCount(this.#logRaw, this.#logLen, buffered)
+    const from = this.#logLen - keep
+    const logData = this.#logData
+    const logRaw = this.#logRaw
     for (let i = 0; i < keep; i++) {
       logData[i] = logData[from + i] as Out | typeof CONTROL
       logRaw[i] = logRaw[from + i] as RawData
     }
     // Release what no longer counts (old messages must not be kept alive), keeping the slots.
-    for (let i = keep; i < this.logLen; i++) logData[i] = logRaw[i] = undefined as never
-    this.logLen = keep
-    this.logLimit = Math.max(64, keep * 2)
+    for (let i = keep; i < this.#logLen; i++) logData[i] = logRaw[i] = undefined as never
+    this.#logLen = keep
+    this.#logLimit = Math.max(64, keep * 2)
   }
 
-  private enqueue(data: Out, raw: RawData): SendResult {
-    const q = this.q
+  #enqueue(data: Out, raw: RawData): SendResult {
+    const q = this.#q
     if (q === null) {
-      this.host.drop([data], 'disabled')
+      this.#host.drop([data], 'disabled')
       return 'dropped'
     }
     const bytes = byteLength(raw)
@@ -215,14 +224,14 @@ export class Flow<Out> {
     if (!fits()) {
       // A message larger than the whole queue can never fit, whatever is evicted.
       if (q.overflow === 'reject' || bytes > q.maxBytes || q.maxMessages < 1) {
-        this.host.drop([data], 'overflow')
+        this.#host.drop([data], 'overflow')
         return 'dropped'
       }
       const evicted: Out[] = []
       while (!fits()) evicted.push((queue.shift() as Entry<Out>).data)
       // Queue first, report after: a drop listener that sends must meet the queue as it now is.
       queue.push({ data, raw, bytes, time: q.ttl > 0 ? Date.now() : 0 })
-      this.host.drop(evicted, 'overflow')
+      this.#host.drop(evicted, 'overflow')
       return 'queued'
     }
     queue.push({ data, raw, bytes, time: q.ttl > 0 ? Date.now() : 0 })

@@ -10,45 +10,49 @@ import type { HeartbeatOptions } from './options'
 export class Heartbeat {
   /** Set by the socket on every inbound frame. */
   rx = false
-  private ticker: ReturnType<typeof setInterval> | undefined
-  private deadline: ReturnType<typeof setTimeout> | undefined
-  private lastTick = 0
-  private armedAt = 0
+  #ticker: ReturnType<typeof setInterval> | undefined
+  #deadline: ReturnType<typeof setTimeout> | undefined
+  #lastTick = 0
+  #armedAt = 0
 
-  constructor(
-    private readonly o: HeartbeatOptions,
-    private readonly ping: (raw: RawData) => boolean,
-    private readonly dead: () => void,
-  ) {}
+  readonly #o: HeartbeatOptions
+  readonly #ping: (raw: RawData) => boolean
+  readonly #dead: () => void
+
+  constructor(o: HeartbeatOptions, ping: (raw: RawData) => boolean, dead: () => void) {
+    this.#o = o
+    this.#ping = ping
+    this.#dead = dead
+  }
 
   start(): void {
     this.stop()
-    this.lastTick = Date.now()
-    this.ticker = setInterval(this.onTick, this.o.interval)
+    this.#lastTick = Date.now()
+    this.#ticker = setInterval(this.#onTick, this.#o.interval)
   }
 
   stop(): void {
-    if (this.ticker !== undefined) clearInterval(this.ticker)
-    if (this.deadline !== undefined) clearTimeout(this.deadline)
-    this.ticker = this.deadline = undefined
+    if (this.#ticker !== undefined) clearInterval(this.#ticker)
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline)
+    this.#ticker = this.#deadline = undefined
   }
 
   /** Pings now and starts a fresh deadline (page shown again, clock jumped). */
   probe(): void {
-    this.beat(true)
+    this.#beat(true)
   }
 
-  private onTick = (): void => {
+  #onTick = (): void => {
     const now = Date.now()
     // Timers of background tabs are throttled and a sleeping laptop runs none: a late tick
     // means the connection went unwatched for a while, so probe it afresh.
-    const late = now - this.lastTick > this.o.interval * 2
-    this.lastTick = now
-    this.beat(late)
+    const late = now - this.#lastTick > this.#o.interval * 2
+    this.#lastTick = now
+    this.#beat(late)
   }
 
-  private beat(fresh: boolean): void {
-    const m = this.o.message
+  #beat(fresh: boolean): void {
+    const m = this.#o.message
     let frame: RawData | undefined
     try {
       frame = typeof m === 'function' ? m() : m
@@ -56,23 +60,23 @@ export class Heartbeat {
       // The deadline still runs: with no ping, silence still proves the connection dead.
       reportLater(error)
     }
-    if (frame !== undefined && !this.ping(frame)) return
-    if (fresh || this.deadline === undefined || this.rx) this.arm()
+    if (frame !== undefined && !this.#ping(frame)) return
+    if (fresh || this.#deadline === undefined || this.rx) this.#arm()
   }
 
-  private arm(): void {
-    if (this.deadline !== undefined) clearTimeout(this.deadline)
+  #arm(): void {
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline)
     this.rx = false
-    this.armedAt = Date.now()
-    this.deadline = setTimeout(this.onDeadline, this.o.timeout)
+    this.#armedAt = Date.now()
+    this.#deadline = setTimeout(this.#onDeadline, this.#o.timeout)
   }
 
-  private onDeadline = (): void => {
-    this.deadline = undefined
+  #onDeadline = (): void => {
+    this.#deadline = undefined
     if (this.rx) return
     // A deadline that fires far too late was frozen with the page: frames may be queued behind
     // it, so give the connection one fresh probe instead of declaring it dead.
-    if (Date.now() - this.armedAt > this.o.timeout * 2 + 1000) return this.probe()
-    this.dead()
+    if (Date.now() - this.#armedAt > this.#o.timeout * 2 + 1000) return this.probe()
+    this.#dead()
   }
 }

@@ -11,9 +11,13 @@ export type NetworkHandlers = {
  * A no-op where there is no `addEventListener` on the global (Node, React Native).
  */
 export class NetworkWatch {
-  private attached = false
+  #attached = false
 
-  constructor(private readonly h: NetworkHandlers) {}
+  readonly #h: NetworkHandlers
+
+  constructor(h: NetworkHandlers) {
+    this.#h = h
+  }
 
   /** True when the browser says it has no network. */
   static offline(): boolean {
@@ -21,31 +25,31 @@ export class NetworkWatch {
   }
 
   attach(): void {
-    if (this.attached || typeof addEventListener !== 'function') return
-    this.attached = true
-    addEventListener('online', this.onOnline)
-    addEventListener('offline', this.onOffline)
-    addEventListener('pageshow', this.onPageShow)
+    if (this.#attached || typeof addEventListener !== 'function') return
+    this.#attached = true
+    addEventListener('online', this.#onOnline)
+    addEventListener('offline', this.#onOffline)
+    addEventListener('pageshow', this.#onPageShow)
     if (typeof document !== 'undefined')
-      document.addEventListener('visibilitychange', this.onVisibility)
+      document.addEventListener('visibilitychange', this.#onVisibility)
   }
 
   detach(): void {
-    if (!this.attached) return
-    this.attached = false
-    removeEventListener('online', this.onOnline)
-    removeEventListener('offline', this.onOffline)
-    removeEventListener('pageshow', this.onPageShow)
+    if (!this.#attached) return
+    this.#attached = false
+    removeEventListener('online', this.#onOnline)
+    removeEventListener('offline', this.#onOffline)
+    removeEventListener('pageshow', this.#onPageShow)
     if (typeof document !== 'undefined')
-      document.removeEventListener('visibilitychange', this.onVisibility)
+      document.removeEventListener('visibilitychange', this.#onVisibility)
   }
 
-  private onOnline = (): void => this.h.online()
-  private onOffline = (): void => this.h.offline()
-  private onPageShow = (e: Event): void => {
-    if ((e as PageTransitionEvent).persisted) this.h.wake()
+  #onOnline = (): void => this.#h.online()
+  #onOffline = (): void => this.#h.offline()
+  #onPageShow = (e: Event): void => {
+    if ((e as PageTransitionEvent).persisted) this.#h.wake()
   }
-  private onVisibility = (): void => {
-    if (document.visibilityState === 'visible') this.h.wake()
+  #onVisibility = (): void => {
+    if (document.visibilityState === 'visible') this.#h.wake()
   }
 }

@@ -10,34 +10,34 @@ export type Entry<Out> = { data: Out; raw: RawData; bytes: number; time: number 
 export class Queue<T extends { bytes: number }> {
   length = 0
   bytes = 0
-  private items: (T | undefined)[] = new Array<T | undefined>(16)
-  private head = 0
+  #items: (T | undefined)[] = new Array<T | undefined>(16)
+  #head = 0
 
   push(item: T): void {
-    if (this.length === this.items.length) this.grow()
-    this.items[(this.head + this.length) & (this.items.length - 1)] = item
+    if (this.length === this.#items.length) this.#grow()
+    this.#items[(this.#head + this.length) & (this.#items.length - 1)] = item
     this.length++
     this.bytes += item.bytes
   }
 
   /** Puts an item back at the front. */
   unshift(item: T): void {
-    if (this.length === this.items.length) this.grow()
-    this.head = (this.head - 1) & (this.items.length - 1)
-    this.items[this.head] = item
+    if (this.length === this.#items.length) this.#grow()
+    this.#head = (this.#head - 1) & (this.#items.length - 1)
+    this.#items[this.#head] = item
     this.length++
     this.bytes += item.bytes
   }
 
   peek(): T | undefined {
-    return this.length === 0 ? undefined : this.items[this.head]
+    return this.length === 0 ? undefined : this.#items[this.#head]
   }
 
   shift(): T | undefined {
     if (this.length === 0) return undefined
-    const item = this.items[this.head] as T
-    this.items[this.head] = undefined
-    this.head = (this.head + 1) & (this.items.length - 1)
+    const item = this.#items[this.#head] as T
+    this.#items[this.#head] = undefined
+    this.#head = (this.#head + 1) & (this.#items.length - 1)
     this.length--
     this.bytes -= item.bytes
     return item
@@ -50,12 +50,12 @@ export class Queue<T extends { bytes: number }> {
     return out
   }
 
-  private grow(): void {
-    const old = this.items
+  #grow(): void {
+    const old = this.#items
     const next = new Array<T | undefined>(old.length * 2)
-    for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & (old.length - 1)]
-    this.items = next
-    this.head = 0
+    for (let i = 0; i < this.length; i++) next[i] = old[(this.#head + i) & (old.length - 1)]
+    this.#items = next
+    this.#head = 0
   }
 }
 

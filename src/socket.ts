@@ -78,41 +78,41 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   /** `readyState` once `closed`: it will not connect on its own (3), as `WebSocket.CLOSED`. */
   readonly CLOSED = 3
 
-  private readonly o: Normalized<In, Out>
-  private readonly WS: WebSocketConstructor
-  private readonly source: string | Exclude<UrlSource, string | URL>
-  private readonly ev = createEmitter<SteadySocketEvents<In, Out>>()
-  private readonly flow: Flow<Out>
-  private readonly hb: Heartbeat | null
-  private readonly isPong: ((raw: RawData) => boolean) | undefined
-  private readonly net: NetworkWatch | null
-  private readonly subs = new Set<() => void>()
-  private readonly waiters = new Set<() => void>()
+  readonly #o: Normalized<In, Out>
+  readonly #WS: WebSocketConstructor
+  readonly #source: string | Exclude<UrlSource, string | URL>
+  readonly #ev = createEmitter<SteadySocketEvents<In, Out>>()
+  readonly #flow: Flow<Out>
+  readonly #hb: Heartbeat | null
+  readonly #isPong: ((raw: RawData) => boolean) | undefined
+  readonly #net: NetworkWatch | null
+  readonly #subs = new Set<() => void>()
+  readonly #waiters = new Set<() => void>()
   /** The current native socket (CONNECTING, OPEN, or CLOSING after our `close()`). */
-  private ws: WebSocketLike | null = null
-  private state: Status = 'closed'
-  private tries = 0
+  #ws: WebSocketLike | null = null
+  #state: Status = 'closed'
+  #tries = 0
   /** Bumped whenever the current attempt ends: async work of an older attempt checks it and stops. */
-  private gen = 0
-  private opens = 0
-  private closeReq: CloseInfo | null = null
+  #gen = 0
+  #opens = 0
+  #closeReq: CloseInfo | null = null
   /** A socket given up on while open, until its close event (or a bound) tells what it never sent. */
-  private limbo: { ws: WebSocketLike; log: SentLog<Out>; timer: Timer } | null = null
+  #limbo: { ws: WebSocketLike; log: SentLog<Out>; timer: Timer } | null = null
   /** The generation of a connection whose queue flush waits for `limbo`; -1 when none. */
-  private held = -1
+  #held = -1
   /** Bytes our own close() left unsent in the native buffer (lost: flush() rejects). */
-  private stranded = 0
-  private lastUrl = ''
-  private lastProtocol = ''
-  private lastExtensions = ''
-  private binary: 'blob' | 'arraybuffer'
-  private lastClose: CloseInfo | null = null
-  private lastError: SteadySocketError | null = null
-  private snap: Snapshot
-  private disposed = false
-  private connectTimer: Timer
-  private retryTimer: Timer
-  private stableTimer: Timer
+  #stranded = 0
+  #lastUrl = ''
+  #lastProtocol = ''
+  #lastExtensions = ''
+  #binary: 'blob' | 'arraybuffer'
+  #lastClose: CloseInfo | null = null
+  #lastError: SteadySocketError | null = null
+  #snap: Snapshot
+  #disposed = false
+  #connectTimer: Timer
+  #retryTimer: Timer
+  #stableTimer: Timer
 
   /**
    * @param url `ws(s):`/`http(s):` URL, relative URL, or a (possibly async) provider run before every attempt.
@@ -123,7 +123,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out>,
   ) {
     super()
-    const o = (this.o = normalizeOptions(protocolsOrOptions))
+    const o = (this.#o = normalizeOptions(protocolsOrOptions))
     const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
     if (typeof WS !== 'function') {
       throw new TypeError(
@@ -131,110 +131,110 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
           "(in Node: import { WebSocket } from 'ws'; new SteadySocket(url, { WebSocket }))",
       )
     }
-    this.WS = WS
-    if (typeof url === 'function') this.source = url
-    else this.source = this.lastUrl = toWebSocketUrl(url)
-    this.binary = o.binaryType
-    this.flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
-      drop: (messages, reason) => this.ev.emit('drop', { messages, reason }),
-      drain: () => this.ev.emit('drain', {}),
-      tick: () => this.runWaiters(),
+    this.#WS = WS
+    if (typeof url === 'function') this.#source = url
+    else this.#source = this.#lastUrl = toWebSocketUrl(url)
+    this.#binary = o.binaryType
+    this.#flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
+      drop: (messages, reason) => this.#ev.emit('drop', { messages, reason }),
+      drain: () => this.#ev.emit('drain', {}),
+      tick: () => this.#runWaiters(),
     })
     const hb = o.heartbeat
-    this.isPong = hb?.isPong
-    this.hb = hb
+    this.#isPong = hb?.isPong
+    this.#hb = hb
       ? new Heartbeat(
           hb,
-          (raw) => this.flow.control(raw),
+          (raw) => this.#flow.control(raw),
           () =>
-            this.lost(
+            this.#lost(
               1006,
               'heartbeat timeout',
               false,
               new HeartbeatTimeoutError(
-                `no frame from ${this.lastUrl} within ${hb.timeout} ms of a ping`,
+                `no frame from ${this.#lastUrl} within ${hb.timeout} ms of a ping`,
               ),
               true,
             ),
         )
       : null
-    this.net = o.watchNetwork
+    this.#net = o.watchNetwork
       ? new NetworkWatch({
-          online: () => this.state === 'reconnecting' && this.retryNow(),
+          online: () => this.#state === 'reconnecting' && this.#retryNow(),
           offline: () => {
-            if (this.state === 'reconnecting') this.retryTimer = clear(this.retryTimer)
+            if (this.#state === 'reconnecting') this.#retryTimer = clear(this.#retryTimer)
           },
           wake: () => {
-            if (this.state === 'reconnecting' && !NetworkWatch.offline()) this.retryNow()
-            else if (this.state === 'open') this.hb?.probe()
+            if (this.#state === 'reconnecting' && !NetworkWatch.offline()) this.#retryNow()
+            else if (this.#state === 'open') this.#hb?.probe()
           },
         })
       : null
-    this.snap = this.makeSnapshot()
-    if (o.autoConnect) this.connect()
+    this.#snap = this.#makeSnapshot()
+    if (o.autoConnect) this.#connect()
   }
 
   /** `'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed'`. */
   get status(): Status {
-    return this.state
+    return this.#state
   }
   /** 0–3 like the native one; CONNECTING while connecting or waiting to reconnect. */
   get readyState(): 0 | 1 | 2 | 3 {
-    const s = this.state
+    const s = this.#state
     return s === 'open' ? 1 : s === 'closing' ? 2 : s === 'closed' ? 3 : 0
   }
   /** `status === 'connecting'`: an attempt is under way (URL provider, native connect, handshake). */
   get isConnecting(): boolean {
-    return this.state === 'connecting'
+    return this.#state === 'connecting'
   }
   /** `status === 'open'`: connected and past the handshake; `send()` writes unless backpressure queues. */
   get isOpen(): boolean {
-    return this.state === 'open'
+    return this.#state === 'open'
   }
   /** `status === 'closing'`: our `close()` waits for the closing handshake. */
   get isClosing(): boolean {
-    return this.state === 'closing'
+    return this.#state === 'closing'
   }
   /** `status === 'reconnecting'`: waiting for the backoff timer (or paused offline). */
   get isReconnecting(): boolean {
-    return this.state === 'reconnecting'
+    return this.#state === 'reconnecting'
   }
   /** `status === 'closed'`: it will not connect on its own until `open()` or `reconnect()`. */
   get isClosed(): boolean {
-    return this.state === 'closed'
+    return this.#state === 'closed'
   }
   /** Consecutive failed attempts since the last stable connection (the retry being waited for). */
   get attempt(): number {
-    return this.tries
+    return this.#tries
   }
   /** Native `bufferedAmount` plus the bytes waiting in the queue. */
   get bufferedAmount(): number {
-    // this.ws, not flow.ws: a socket closing after our close() still holds its buffer.
-    return (this.ws?.bufferedAmount ?? 0) + this.flow.queue.bytes
+    // this.#ws, not flow.ws: a socket closing after our close() still holds its buffer.
+    return (this.#ws?.bufferedAmount ?? 0) + this.#flow.queue.bytes
   }
   /** Messages waiting in the queue. */
   get queueLength(): number {
-    return this.flow.queue.length
+    return this.#flow.queue.length
   }
   /** Bytes waiting in the queue (UTF-8 bytes for strings). */
   get queuedBytes(): number {
-    return this.flow.queue.bytes
+    return this.#flow.queue.bytes
   }
   /** URL of the current (or last) socket; `''` before a provider first resolved. */
   get url(): string {
-    return this.lastUrl
+    return this.#lastUrl
   }
   /** Subprotocol the server chose, for the current (or last) socket. */
   get protocol(): string {
-    return this.ws?.protocol || this.lastProtocol
+    return this.#ws?.protocol || this.#lastProtocol
   }
   /** Extensions the server chose, for the current (or last) socket. */
   get extensions(): string {
-    return this.ws?.extensions || this.lastExtensions
+    return this.#ws?.extensions || this.#lastExtensions
   }
   /** Applied to every native socket, including after reconnects. @default 'blob' */
   get binaryType(): 'blob' | 'arraybuffer' {
-    return this.binary
+    return this.#binary
   }
   /** Sets it on the current socket and every later one; other values throw a `SyntaxError`. */
   set binaryType(value: 'blob' | 'arraybuffer') {
@@ -242,17 +242,17 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
       throw new SyntaxError(
         `steadysocket: binaryType must be 'blob' or 'arraybuffer', got ${String(value)}`,
       )
-    this.binary = value
-    if (this.ws) this.ws.binaryType = value
+    this.#binary = value
+    if (this.#ws) this.#ws.binaryType = value
   }
 
   /** The current state snapshot (referentially stable until it changes). For `useSyncExternalStore`. */
-  getSnapshot = (): Snapshot => this.snap
+  getSnapshot = (): Snapshot => this.#snap
 
   /** Calls `listener` after every snapshot change; returns the unsubscribe function. */
   subscribe = (listener: () => void): (() => void) => {
-    this.subs.add(listener)
-    return () => this.subs.delete(listener)
+    this.#subs.add(listener)
+    return () => this.#subs.delete(listener)
   }
 
   /** Listens to a typed event; returns a function that removes the listener. */
@@ -260,7 +260,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     type: K,
     fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
   ): () => void {
-    return this.ev.on(type, fn)
+    return this.#ev.on(type, fn)
   }
 
   /** Like `on`, removed after the first call. */
@@ -268,7 +268,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     type: K,
     fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
   ): () => void {
-    const off = this.ev.on(type, (payload) => {
+    const off = this.#ev.on(type, (payload) => {
       off()
       fn(payload)
     })
@@ -280,7 +280,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     type: K,
     fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
   ): void {
-    this.ev.off(type, fn)
+    this.#ev.off(type, fn)
   }
 
   /**
@@ -289,41 +289,41 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
    * (`'dropped'`). Never throws for state reasons.
    */
   send(data: Out): SendResult {
-    if (this.disposed) return 'dropped'
-    const codec = this.o.codec
+    if (this.#disposed) return 'dropped'
+    const codec = this.#o.codec
     const raw = codec === undefined ? (data as RawData) : codec.encode(data)
     // Like the native send(): what is neither text nor binary is sent as its string form.
-    return this.flow.send(data, typeof raw === 'string' || isBinary(raw) ? raw : String(raw))
+    return this.#flow.send(data, typeof raw === 'string' || isBinary(raw) ? raw : String(raw))
   }
 
   /** Starts connecting if `closed`; otherwise does nothing (never a second socket). */
   open(): void {
-    if (this.disposed) return
-    if (this.state === 'closing') this.finishClose(true)
-    if (this.state !== 'closed' && this.state !== 'closing') return
-    this.tries = 0
-    this.connect()
+    if (this.#disposed) return
+    if (this.#state === 'closing') this.#finishClose(true)
+    if (this.#state !== 'closed' && this.#state !== 'closing') return
+    this.#tries = 0
+    this.#connect()
   }
 
   /** Closes the current socket, resets the backoff and connects now; works after giving up. */
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
-    if (this.disposed) return
-    this.settle()
-    this.retryTimer = clear(this.retryTimer)
+    if (this.#disposed) return
+    this.#settle()
+    this.#retryTimer = clear(this.#retryTimer)
     // A close() still waiting for its handshake ends now; a live socket is replaced.
-    if (this.closeReq) this.finishClose(true)
-    const gen = ++this.gen
-    const ws = this.teardown(false)
+    if (this.#closeReq) this.#finishClose(true)
+    const gen = ++this.#gen
+    const ws = this.#teardown(false)
     if (ws) {
       // Clean only when a close frame could be sent: the socket was open.
       const wasClean = ws.readyState === 1
       quietClose(ws, code, reason)
-      this.emitClose({ code, reason, wasClean }, true)
+      this.#emitClose({ code, reason, wasClean }, true)
     }
-    if (gen !== this.gen) return
-    this.tries = 0
-    this.connect()
+    if (gen !== this.#gen) return
+    this.#tries = 0
+    this.#connect()
   }
 
   /**
@@ -332,37 +332,37 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
    */
   close(code = 1000, reason = ''): void {
     validateClose(code, reason)
-    this.settle()
-    if (this.state === 'closed' || this.state === 'closing') return
-    this.gen++
-    this.retryTimer = clear(this.retryTimer)
-    const ws = this.ws
+    this.#settle()
+    if (this.#state === 'closed' || this.#state === 'closing') return
+    this.#gen++
+    this.#retryTimer = clear(this.#retryTimer)
+    const ws = this.#ws
     if (ws !== null && ws.readyState === 1) {
       // Keep the native socket attached until its close event: messages still arrive meanwhile.
-      this.connectTimer = clear(this.connectTimer)
-      this.stableTimer = clear(this.stableTimer)
-      this.hb?.stop()
-      this.flow.detach(ws, false)
-      this.closeReq = { code, reason, wasClean: true }
-      this.setStatus('closing')
+      this.#connectTimer = clear(this.#connectTimer)
+      this.#stableTimer = clear(this.#stableTimer)
+      this.#hb?.stop()
+      this.#flow.detach(ws, false)
+      this.#closeReq = { code, reason, wasClean: true }
+      this.#setStatus('closing')
       ws.close(code, reason)
       return
     }
-    this.teardown(false)
-    const gen = this.gen
+    this.#teardown(false)
+    const gen = this.#gen
     if (ws) {
       quietClose(ws)
-      this.emitClose({ code, reason, wasClean: false }, false)
+      this.#emitClose({ code, reason, wasClean: false }, false)
     }
-    if (gen === this.gen) this.setStatus('closed')
+    if (gen === this.#gen) this.#setStatus('closed')
   }
 
   /** Resolves when open (at once if it is); rejects if the socket is or becomes `closed`, or on timeout. */
   opened(options?: { timeout?: number }): Promise<void> {
-    return this.wait('opened()', options?.timeout, false, () =>
-      this.state === 'open'
+    return this.#wait('opened()', options?.timeout, false, () =>
+      this.#state === 'open'
         ? true
-        : this.state === 'closed'
+        : this.#state === 'closed'
           ? new ClosedError('steadysocket: the socket is closed')
           : false,
     )
@@ -370,11 +370,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
 
   /** Resolves when the queue is empty and the native buffer is 0; rejects if `closed` first, or on timeout. */
   flush(options?: { timeout?: number }): Promise<void> {
-    return this.wait('flush()', options?.timeout, true, () => {
-      const queued = this.flow.queue.length
-      const buffered = this.ws ? this.ws.bufferedAmount : this.stranded
-      if (queued === 0 && buffered === 0 && !this.limbo) return true
-      if (this.state !== 'closed') return false
+    return this.#wait('flush()', options?.timeout, true, () => {
+      const queued = this.#flow.queue.length
+      const buffered = this.#ws ? this.#ws.bufferedAmount : this.#stranded
+      if (queued === 0 && buffered === 0 && !this.#limbo) return true
+      if (this.#state !== 'closed') return false
       return new ClosedError(
         `steadysocket: the socket closed with ${queued} messages queued and ${buffered} bytes unsent`,
       )
@@ -383,8 +383,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
 
   /** Removes and returns the queued messages (no `drop` event: the caller has them). */
   clearQueue(): Out[] {
-    const messages = this.flow.clear()
-    this.runWaiters()
+    const messages = this.#flow.clear()
+    this.#runWaiters()
     return messages
   }
 
@@ -393,17 +393,17 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
    * are reported once in a `drop` event (`'disposed'`). Later calls do nothing.
    */
   dispose(): void {
-    if (this.disposed) return
+    if (this.#disposed) return
     this.close()
-    if (this.closeReq) this.finishClose(true)
-    const left = this.flow.clear()
-    if (left.length > 0) this.ev.emit('drop', { messages: left, reason: 'disposed' })
-    this.disposed = true
-    this.runWaiters()
-    this.ev.clear()
+    if (this.#closeReq) this.#finishClose(true)
+    const left = this.#flow.clear()
+    if (left.length > 0) this.#ev.emit('drop', { messages: left, reason: 'disposed' })
+    this.#disposed = true
+    this.#runWaiters()
+    this.#ev.clear()
     this.clearCompat()
-    this.subs.clear()
-    this.net?.detach()
+    this.#subs.clear()
+    this.#net?.detach()
   }
 
   /** Same as `dispose()`, for `using socket = new SteadySocket(url)`. */
@@ -411,30 +411,30 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     this.dispose()
   }
 
-  private connect(): void {
-    const gen = ++this.gen
-    this.stranded = 0
-    this.setStatus('connecting')
-    if (gen !== this.gen) return
-    if (this.o.connectTimeout > 0) {
-      const ms = this.o.connectTimeout
-      this.connectTimer = setTimeout(() => {
-        this.connectTimer = undefined
-        this.lost(
+  #connect(): void {
+    const gen = ++this.#gen
+    this.#stranded = 0
+    this.#setStatus('connecting')
+    if (gen !== this.#gen) return
+    if (this.#o.connectTimeout > 0) {
+      const ms = this.#o.connectTimeout
+      this.#connectTimer = setTimeout(() => {
+        this.#connectTimer = undefined
+        this.#lost(
           1006,
           '',
           false,
           new ConnectTimeoutError(
-            `steadysocket: no connection to ${this.lastUrl || 'the URL'} within ${ms} ms`,
+            `steadysocket: no connection to ${this.#lastUrl || 'the URL'} within ${ms} ms`,
           ),
           true,
         )
       }, ms)
     }
-    const src = this.source
-    const protocols = this.o.protocols
+    const src = this.#source
+    const protocols = this.#o.protocols
     if (typeof src === 'string' && typeof protocols !== 'function')
-      return this.create(src, protocols)
+      return this.#create(src, protocols)
     // A provider may throw, reject, hang or return garbage: each is one failed attempt, never an
     // unhandled rejection; a hang is cut by connectTimeout.
     Promise.resolve()
@@ -447,10 +447,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
         return [url, await (typeof protocols === 'function' ? protocols() : protocols)] as const
       })
       .then(
-        ([url, p]) => gen === this.gen && this.create(url, p),
+        ([url, p]) => gen === this.#gen && this.#create(url, p),
         (error: unknown) =>
-          gen === this.gen &&
-          this.lost(
+          gen === this.#gen &&
+          this.#lost(
             1006,
             '',
             false,
@@ -462,13 +462,13 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
       )
   }
 
-  private create(url: string, protocols: string | string[] | undefined): void {
-    this.lastUrl = url
+  #create(url: string, protocols: string | string[] | undefined): void {
+    this.#lastUrl = url
     let ws: WebSocketLike
     try {
-      ws = new this.WS(url, protocols)
+      ws = new this.#WS(url, protocols)
     } catch (error) {
-      return this.lost(
+      return this.#lost(
         1006,
         '',
         false,
@@ -478,36 +478,36 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
         ),
       )
     }
-    ws.binaryType = this.binary
-    this.ws = ws
-    ws.onopen = () => this.onOpen(ws)
+    ws.binaryType = this.#binary
+    this.#ws = ws
+    ws.onopen = () => this.#onOpen(ws)
     // Chromium dispatches to addEventListener listeners faster than to the onmessage attribute
     // (measured: 0.66× the time per message); the attribute is the fallback.
-    if (typeof ws.addEventListener === 'function') ws.addEventListener('message', this.onFrame)
-    else ws.onmessage = this.onFrame
+    if (typeof ws.addEventListener === 'function') ws.addEventListener('message', this.#onFrame)
+    else ws.onmessage = this.#onFrame
     ws.onerror = () =>
-      this.fail(
+      this.#fail(
         new ConnectError(
-          this.flow.ws === ws
+          this.#flow.ws === ws
             ? `steadysocket: the connection to ${url} failed`
             : `steadysocket: could not connect to ${url}`,
         ),
       )
     ws.onclose = (e) =>
-      this.closeReq ? this.finishClose(e.wasClean) : this.lost(e.code, e.reason, e.wasClean)
-    this.refresh()
+      this.#closeReq ? this.#finishClose(e.wasClean) : this.#lost(e.code, e.reason, e.wasClean)
+    this.#refresh()
   }
 
-  private onOpen(ws: WebSocketLike): void {
-    this.lastProtocol = ws.protocol
-    this.lastExtensions = ws.extensions
-    this.flow.ws = ws
-    const handshake = this.o.handshake
-    if (!handshake) return this.ready()
-    const gen = this.gen
+  #onOpen(ws: WebSocketLike): void {
+    this.#lastProtocol = ws.protocol
+    this.#lastExtensions = ws.extensions
+    this.#flow.ws = ws
+    const handshake = this.#o.handshake
+    if (!handshake) return this.#ready()
+    const gen = this.#gen
     const failed = (error: unknown) =>
-      gen === this.gen &&
-      this.lost(
+      gen === this.#gen &&
+      this.#lost(
         1006,
         'handshake failed',
         false,
@@ -516,59 +516,59 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
         }),
         true,
       )
-    this.flow.direct = true
+    this.#flow.direct = true
     try {
       const done = handshake(this)
       if (done && typeof done.then === 'function')
-        done.then(() => gen === this.gen && this.ready(), failed)
-      else this.ready()
+        done.then(() => gen === this.#gen && this.#ready(), failed)
+      else this.#ready()
     } catch (error) {
       failed(error)
     }
   }
 
   /** Handshake done: flush the queue, then announce the open. */
-  private ready(): void {
+  #ready(): void {
     // connectTimeout also bounds a handshake that never settles.
-    this.connectTimer = clear(this.connectTimer)
-    this.flow.direct = false
-    if (this.limbo) {
+    this.#connectTimer = clear(this.#connectTimer)
+    this.#flow.direct = false
+    if (this.#limbo) {
       // Recovered messages go first: hold the queue until the abandoned socket is settled.
-      this.flow.ws = null
-      this.held = this.gen
+      this.#flow.ws = null
+      this.#held = this.#gen
       return
     }
-    this.flow.ws = this.ws
-    const gen = this.gen
-    this.flow.flush()
-    if (gen !== this.gen) return
-    const r = this.o.reconnect
+    this.#flow.ws = this.#ws
+    const gen = this.#gen
+    this.#flow.flush()
+    if (gen !== this.#gen) return
+    const r = this.#o.reconnect
     const minUptime = (r ?? DEFAULTS.reconnect).minUptime
-    this.stableTimer = setTimeout(() => {
-      this.stableTimer = undefined
-      this.tries = 0
-      this.refresh()
-      this.ev.emit('stable', {})
+    this.#stableTimer = setTimeout(() => {
+      this.#stableTimer = undefined
+      this.#tries = 0
+      this.#refresh()
+      this.#ev.emit('stable', {})
     }, minUptime)
-    this.hb?.start()
-    if (this.flow.watchers > 0) this.flow.poll()
-    const isReconnect = this.opens++ > 0
-    this.setStatus('open')
-    if (gen !== this.gen) return
-    this.ev.emit('open', { isReconnect })
+    this.#hb?.start()
+    if (this.#flow.watchers > 0) this.#flow.poll()
+    const isReconnect = this.#opens++ > 0
+    this.#setStatus('open')
+    if (gen !== this.#gen) return
+    this.#ev.emit('open', { isReconnect })
     if (this.hasCompat('open')) this.dispatchCompat({ type: 'open' })
   }
 
-  private readonly onFrame = (e: { data: unknown }): void => this.receive(e.data as RawData)
+  readonly #onFrame = (e: { data: unknown }): void => this.#receive(e.data as RawData)
 
-  private receive(raw: RawData): void {
-    const hb = this.hb
+  #receive(raw: RawData): void {
+    const hb = this.#hb
     if (hb !== null) {
       hb.rx = true
-      if (this.isPong !== undefined && this.pong(raw)) return
+      if (this.#isPong !== undefined && this.#pong(raw)) return
     }
-    const codec = this.o.codec
-    if (codec === undefined) this.ev.emit('message', raw as In)
+    const codec = this.#o.codec
+    if (codec === undefined) this.#ev.emit('message', raw as In)
     else {
       let message: In | undefined
       let failed = false
@@ -576,22 +576,22 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
         message = codec.decode(raw)
       } catch (error) {
         failed = true
-        this.fail(
+        this.#fail(
           new DecodeError(`steadysocket: could not decode a frame: ${describe(error)}`, raw, {
             cause: error,
           }),
         )
       }
-      if (!failed) this.ev.emit('message', message as In)
+      if (!failed) this.#ev.emit('message', message as In)
     }
     // The WebSocket-compatible surface sees every frame, raw, as a native socket would.
     if (this.hasCompat('message')) this.dispatchCompat({ type: 'message', data: raw })
   }
 
   /** `isPong`, isolated: a throwing one is reported and the frame counts as a message. */
-  private pong(raw: RawData): boolean {
+  #pong(raw: RawData): boolean {
     try {
-      return this.isPong!(raw) === true
+      return this.#isPong!(raw) === true
     } catch (error) {
       reportLater(error)
       return false
@@ -602,46 +602,46 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
    * The current attempt or connection ended without the client asking: report it, then retry
    * with backoff or give up. `kill` closes a native socket that is still up (timeouts).
    */
-  private lost(
+  #lost(
     code: number,
     reason: string,
     wasClean: boolean,
     error?: SteadySocketError,
     kill = false,
   ): void {
-    const gen = ++this.gen
-    const live = this.ws
+    const gen = ++this.#gen
+    const live = this.#ws
     if (kill && live !== null && live.readyState === 1) {
       // An open socket we give up on (heartbeat, handshake) is closing, not dead: the browser may
       // still transmit what it holds. What it never sent is known only at its close event.
-      const log = this.flow.takeLog()
-      this.teardown(false)
+      const log = this.#flow.takeLog()
+      this.#teardown(false)
       quietClose(live)
-      this.hold(live, log)
+      this.#hold(live, log)
     } else {
-      this.teardown(true)
+      this.#teardown(true)
       if (kill && live) quietClose(live)
     }
     const ws = live
-    if (error) this.fail(error)
-    if (gen !== this.gen) return
+    if (error) this.#fail(error)
+    if (gen !== this.#gen) return
     const close = { code, reason, wasClean }
-    const r = this.o.reconnect
-    const retry = r !== null && this.shouldRetry(close)
-    const exhausted = retry && this.tries >= r.maxRetries
-    if (ws) this.emitClose(close, retry && !exhausted)
-    else this.lastClose = close
-    if (gen !== this.gen) return
-    if (retry && !exhausted) return this.schedule()
-    this.setStatus('closed')
-    if (exhausted && gen === this.gen) this.ev.emit('exhausted', { attempts: this.tries })
+    const r = this.#o.reconnect
+    const retry = r !== null && this.#shouldRetry(close)
+    const exhausted = retry && this.#tries >= r.maxRetries
+    if (ws) this.#emitClose(close, retry && !exhausted)
+    else this.#lastClose = close
+    if (gen !== this.#gen) return
+    if (retry && !exhausted) return this.#schedule()
+    this.#setStatus('closed')
+    if (exhausted && gen === this.#gen) this.#ev.emit('exhausted', { attempts: this.#tries })
   }
 
-  private shouldRetry(close: CloseInfo): boolean {
-    const custom = this.o.reconnect?.shouldReconnect
+  #shouldRetry(close: CloseInfo): boolean {
+    const custom = this.#o.reconnect?.shouldReconnect
     if (custom) {
       try {
-        return custom(close, { attempt: this.tries }) === true
+        return custom(close, { attempt: this.#tries }) === true
       } catch (error) {
         call(() => {
           throw error
@@ -651,44 +651,44 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     return !NO_RETRY.includes(close.code)
   }
 
-  private schedule(): void {
-    const gen = this.gen
-    const attempt = ++this.tries
-    const r = this.o.reconnect!
+  #schedule(): void {
+    const gen = this.#gen
+    const attempt = ++this.#tries
+    const r = this.#o.reconnect!
     let delay: number
     try {
-      delay = backoffDelay(attempt, r, this.o.random)
+      delay = backoffDelay(attempt, r, this.#o.random)
     } catch (error) {
       // A throwing `delay` or `random` is the app's bug: report it, and keep reconnecting.
       reportLater(error)
       delay = backoffDelay(attempt, { ...r, delay: undefined, jitter: 'none' }, Math.random)
     }
-    this.setStatus('reconnecting')
-    this.ev.emit('reconnecting', { attempt, delay })
-    if (gen !== this.gen) return
+    this.#setStatus('reconnecting')
+    this.#ev.emit('reconnecting', { attempt, delay })
+    if (gen !== this.#gen) return
     // Offline, the timer stays unset: the `online` event retries (attempts are not burnt meanwhile).
-    if (this.net && NetworkWatch.offline()) return
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined
-      this.connect()
+    if (this.#net && NetworkWatch.offline()) return
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined
+      this.#connect()
     }, delay)
   }
 
-  private retryNow(): void {
-    this.retryTimer = clear(this.retryTimer)
-    this.connect()
+  #retryNow(): void {
+    this.#retryTimer = clear(this.#retryTimer)
+    this.#connect()
   }
 
   /** Our `close()` completed (or is cut short): report the code we sent, then `closed`. */
-  private finishClose(wasClean: boolean): void {
-    const req = this.closeReq
+  #finishClose(wasClean: boolean): void {
+    const req = this.#closeReq
     if (!req) return
-    this.closeReq = null
-    const gen = ++this.gen
-    this.stranded = this.ws?.bufferedAmount ?? 0
-    this.teardown(false)
-    this.emitClose({ ...req, wasClean }, false)
-    if (gen === this.gen) this.setStatus('closed')
+    this.#closeReq = null
+    const gen = ++this.#gen
+    this.#stranded = this.#ws?.bufferedAmount ?? 0
+    this.#teardown(false)
+    this.#emitClose({ ...req, wasClean }, false)
+    if (gen === this.#gen) this.#setStatus('closed')
   }
 
   /**
@@ -697,94 +697,94 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
    * a connection that opened meanwhile flushes. A peer that reads the abandoned socket after the
    * bound can get those messages twice: only an application-level acknowledgement covers that.
    */
-  private hold(ws: WebSocketLike, log: SentLog<Out>): void {
-    this.settle()
-    const bound = this.o.connectTimeout || this.o.heartbeat?.timeout || DEFAULTS.connectTimeout
-    ws.onclose = () => this.settle()
-    this.limbo = { ws, log, timer: setTimeout(() => this.settle(), bound) }
+  #hold(ws: WebSocketLike, log: SentLog<Out>): void {
+    this.#settle()
+    const bound = this.#o.connectTimeout || this.#o.heartbeat?.timeout || DEFAULTS.connectTimeout
+    ws.onclose = () => this.#settle()
+    this.#limbo = { ws, log, timer: setTimeout(() => this.#settle(), bound) }
   }
 
-  private settle(): void {
-    const limbo = this.limbo
+  #settle(): void {
+    const limbo = this.#limbo
     if (!limbo) return
-    this.limbo = null
+    this.#limbo = null
     clearTimeout(limbo.timer)
     limbo.ws.onclose = noop
-    this.flow.requeue(limbo.log, limbo.ws.bufferedAmount)
-    if (this.held === this.gen && this.ws) {
-      this.held = -1
-      this.ready()
+    this.#flow.requeue(limbo.log, limbo.ws.bufferedAmount)
+    if (this.#held === this.#gen && this.#ws) {
+      this.#held = -1
+      this.#ready()
     }
-    this.runWaiters()
+    this.#runWaiters()
   }
 
   /** Detaches the native socket at once (late events become no-ops) and stops its timers. */
-  private teardown(recover: boolean): WebSocketLike | null {
-    const ws = this.ws
-    this.connectTimer = clear(this.connectTimer)
-    this.stableTimer = clear(this.stableTimer)
-    this.hb?.stop()
-    this.flow.detach(ws, recover)
+  #teardown(recover: boolean): WebSocketLike | null {
+    const ws = this.#ws
+    this.#connectTimer = clear(this.#connectTimer)
+    this.#stableTimer = clear(this.#stableTimer)
+    this.#hb?.stop()
+    this.#flow.detach(ws, recover)
     if (ws) {
       ws.onopen = ws.onmessage = ws.onerror = ws.onclose = noop
-      ws.removeEventListener?.('message', this.onFrame)
-      this.ws = null
+      ws.removeEventListener?.('message', this.#onFrame)
+      this.#ws = null
     }
     return ws
   }
 
-  private emitClose(close: CloseInfo, willReconnect: boolean): void {
-    this.lastClose = close
-    this.refresh()
-    this.ev.emit('close', { ...close, willReconnect })
+  #emitClose(close: CloseInfo, willReconnect: boolean): void {
+    this.#lastClose = close
+    this.#refresh()
+    this.#ev.emit('close', { ...close, willReconnect })
     if (this.hasCompat('close')) this.dispatchCompat({ type: 'close', ...close })
   }
 
-  private fail(error: SteadySocketError): void {
-    this.lastError = error
-    this.refresh()
-    this.ev.emit('error', error)
+  #fail(error: SteadySocketError): void {
+    this.#lastError = error
+    this.#refresh()
+    this.#ev.emit('error', error)
     if (this.hasCompat('error')) this.dispatchCompat({ type: 'error', error })
   }
 
-  private setStatus(next: Status): void {
-    const previous = this.state
+  #setStatus(next: Status): void {
+    const previous = this.#state
     if (previous === next) return
-    this.state = next
-    if (next === 'closed') this.net?.detach()
-    else this.net?.attach()
-    this.refresh()
-    this.ev.emit('status', { status: next, previous })
-    this.runWaiters()
+    this.#state = next
+    if (next === 'closed') this.#net?.detach()
+    else this.#net?.attach()
+    this.#refresh()
+    this.#ev.emit('status', { status: next, previous })
+    this.#runWaiters()
   }
 
-  private refresh(): void {
-    const s = this.snap
+  #refresh(): void {
+    const s = this.#snap
     if (
-      s.status === this.state &&
-      s.attempt === this.tries &&
-      s.url === this.lastUrl &&
-      s.lastClose === this.lastClose &&
-      s.lastError === this.lastError
+      s.status === this.#state &&
+      s.attempt === this.#tries &&
+      s.url === this.#lastUrl &&
+      s.lastClose === this.#lastClose &&
+      s.lastError === this.#lastError
     ) {
       return
     }
-    this.snap = this.makeSnapshot()
-    for (const fn of [...this.subs]) call(fn, undefined)
+    this.#snap = this.#makeSnapshot()
+    for (const fn of [...this.#subs]) call(fn, undefined)
   }
 
-  private makeSnapshot(): Snapshot {
+  #makeSnapshot(): Snapshot {
     return Object.freeze({
-      status: this.state,
+      status: this.#state,
       readyState: this.readyState,
-      attempt: this.tries,
-      url: this.lastUrl,
-      lastClose: this.lastClose,
-      lastError: this.lastError,
+      attempt: this.#tries,
+      url: this.#lastUrl,
+      lastClose: this.#lastClose,
+      lastError: this.#lastError,
     })
   }
 
-  private wait(
+  #wait(
     what: string,
     timeout: number | undefined,
     flush: boolean,
@@ -798,13 +798,13 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     return new Promise<void>((resolve, reject) => {
       let timer: Timer
       const done = () => {
-        this.waiters.delete(run)
+        this.#waiters.delete(run)
         timer = clear(timer)
-        if (flush) this.flow.watchers--
+        if (flush) this.#flow.watchers--
       }
       const run = () => {
         const result =
-          this.disposed && !flush
+          this.#disposed && !flush
             ? new ClosedError('steadysocket: the socket was disposed')
             : check()
         if (result === false) return
@@ -812,10 +812,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
         if (result === true) resolve()
         else reject(result)
       }
-      this.waiters.add(run)
+      this.#waiters.add(run)
       if (flush) {
-        this.flow.watchers++
-        this.flow.poll()
+        this.#flow.watchers++
+        this.#flow.poll()
       }
       if (timeout !== undefined && timeout > 0) {
         timer = setTimeout(() => {
@@ -827,8 +827,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     })
   }
 
-  private runWaiters(): void {
-    if (this.waiters.size > 0) for (const run of [...this.waiters]) run()
+  #runWaiters(): void {
+    if (this.#waiters.size > 0) for (const run of [...this.#waiters]) run()
   }
 }
 

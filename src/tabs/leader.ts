@@ -46,17 +46,15 @@ export class Leader<In, Out> {
   /** Tabs heard from since this tab took the lead: nothing is broadcast while there are none. */
   readonly peers = new Set<string>()
   /** Relays that arrived while the handshake runs: they must not be written ahead of it. */
-  private held: [string, number, Out][] | null = null
-  private raw: RawData = ''
-  private readonly errors = new WeakMap<SteadySocketError, number>()
-  private errorCount = 0
-  private readonly offs: (() => void)[]
+  #held: [string, number, Out][] | null = null
+  #raw: RawData = ''
+  readonly #errors = new WeakMap<SteadySocketError, number>()
+  #errorCount = 0
+  readonly #offs: (() => void)[]
+  readonly #h: LeaderHost<In, Out>
 
-  constructor(
-    url: UrlSource,
-    options: LeaderOptions<In, Out>,
-    private readonly h: LeaderHost<In, Out>,
-  ) {
+  constructor(url: UrlSource, options: LeaderOptions<In, Out>, h: LeaderHost<In, Out>) {
+    this.#h = h
     const { codec, handshake } = options
     const s = (this.sock = new SteadySocket<In, Envelope<Out>>(url, {
       ...options,
@@ -65,32 +63,32 @@ export class Leader<In, Out> {
         encode: (e) => (codec ? codec.encode(e.d) : (e.d as RawData)),
         decode: (raw) => {
           // Followers decode the raw frame themselves (each with its own codec and errors).
-          this.raw = raw
-          this.cast({ t: 'msg', raw })
+          this.#raw = raw
+          this.#cast({ t: 'msg', raw })
           return codec ? codec.decode(raw) : (raw as In)
         },
       },
       handshake:
         handshake &&
         (() => {
-          this.held = []
+          this.#held = []
           return handshake()
         }),
     }))
-    this.offs = [
+    this.#offs = [
       s.subscribe(() => {
         const snap = s.getSnapshot()
         h.state(snap)
-        this.cast({ t: 'state', s: this.wireState(snap) })
+        this.#cast({ t: 'state', s: this.#wireState(snap) })
       }),
       s.on('status', ({ status }) => {
-        const held = this.held
+        const held = this.#held
         if (held && status !== 'connecting') {
-          this.held = null
+          this.#held = null
           for (const [from, n, d] of held) this.relay(from, n, d)
         }
       }),
-      s.on('message', (data) => h.message(data, this.raw)),
+      s.on('message', (data) => h.message(data, this.#raw)),
       s.on('drop', ({ messages, reason }) => {
         const own: Out[] = []
         const theirs = new Map<string, [number, Out][]>()
@@ -103,7 +101,7 @@ export class Leader<In, Out> {
           }
         }
         if (own.length > 0) h.drop(own, reason)
-        for (const [to, m] of theirs) this.cast({ t: 'drop', to, m, r: reason })
+        for (const [to, m] of theirs) this.#cast({ t: 'drop', to, m, r: reason })
       }),
       ...RELAYED.map((k) =>
         s.on(k, (p: SteadySocketEvents<In, Envelope<Out>>[typeof k]) => {
@@ -111,8 +109,8 @@ export class Leader<In, Out> {
           // A follower derives `open` from the state, and reports its own decode errors.
           if (k === 'error') {
             if ((p as SteadySocketError).name !== 'DecodeError')
-              this.cast({ t: 'event', k, p: this.wireError(p as SteadySocketError) })
-          } else if (k !== 'open') this.cast({ t: 'event', k, p })
+              this.#cast({ t: 'event', k, p: this.#wireError(p as SteadySocketError) })
+          } else if (k !== 'open') this.#cast({ t: 'event', k, p })
         }),
       ),
     ]
@@ -120,7 +118,7 @@ export class Leader<In, Out> {
 
   /** Announces this tab as the leader, with the socket's state. */
   announce(): void {
-    this.h.post({ t: 'state', s: this.wireState(this.sock.getSnapshot()) })
+    this.#h.post({ t: 'state', s: this.#wireState(this.sock.getSnapshot()) })
   }
 
   /** A follower joined (or met this leader): it gets the state; `open` opens a closed socket. */
@@ -136,9 +134,9 @@ export class Leader<In, Out> {
    */
   relay(from: string, s: number, d: Out): void {
     this.peers.add(from)
-    if (this.held) return void this.held.push([from, s, d])
+    if (this.#held) return void this.#held.push([from, s, d])
     let r: SendResult = 'sent'
-    const acked = this.h.acked
+    const acked = this.#h.acked
     if (s > (acked.get(from) ?? 0)) {
       acked.set(from, s)
       try {
@@ -151,7 +149,7 @@ export class Leader<In, Out> {
         }, undefined)
       }
     }
-    this.h.post({ t: 'ack', to: from, s, r })
+    this.#h.post({ t: 'ack', to: from, s, r })
   }
 
   /** Writes a message nobody else will re-send (the previous leader's queue, this tab's own). */
@@ -163,8 +161,8 @@ export class Leader<In, Out> {
   flush(from: string, id: number): void {
     this.peers.add(from)
     this.sock.flush().then(
-      () => this.h.post({ t: 'flushed', to: from, id, e: null }),
-      (e: SteadySocketError) => this.h.post({ t: 'flushed', to: from, id, e: this.wireError(e) }),
+      () => this.#h.post({ t: 'flushed', to: from, id, e: null }),
+      (e: SteadySocketError) => this.#h.post({ t: 'flushed', to: from, id, e: this.#wireError(e) }),
     )
   }
 
@@ -173,27 +171,27 @@ export class Leader<In, Out> {
    * closes the socket and returns this tab's own queued messages.
    */
   leave(code: number, reason: string): Envelope<Out>[] {
-    for (const off of this.offs) off()
+    for (const off of this.#offs) off()
     const s = this.sock
     const queued = s.clearQueue()
-    this.h.post({ t: 'bye', q: queued.filter((e) => e.o !== this.h.id) })
+    this.#h.post({ t: 'bye', q: queued.filter((e) => e.o !== this.#h.id) })
     s.close(code, reason)
     s.dispose()
-    return queued.filter((e) => e.o === this.h.id)
+    return queued.filter((e) => e.o === this.#h.id)
   }
 
-  private cast(body: Body<Out>): void {
-    if (this.peers.size > 0) this.h.post(body)
+  #cast(body: Body<Out>): void {
+    if (this.peers.size > 0) this.#h.post(body)
   }
 
-  private wireState(snap: Snapshot): WireState {
+  #wireState(snap: Snapshot): WireState {
     const { status, attempt, url, lastClose, lastError } = snap
-    return { status, attempt, url, lastClose, lastError: lastError && this.wireError(lastError) }
+    return { status, attempt, url, lastClose, lastError: lastError && this.#wireError(lastError) }
   }
 
-  private wireError(e: SteadySocketError): WireError {
-    let n = this.errors.get(e)
-    if (n === undefined) this.errors.set(e, (n = ++this.errorCount))
+  #wireError(e: SteadySocketError): WireError {
+    let n = this.#errors.get(e)
+    if (n === undefined) this.#errors.set(e, (n = ++this.#errorCount))
     const w: WireError = { n, name: e.name, message: e.message }
     if ('data' in e) w.data = e.data
     return w

@@ -114,50 +114,50 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
   /** `readyState` once closed. */
   readonly CLOSED = 3
 
-  private readonly o: Normalized<In, Out>
-  private readonly init: LeaderOptions<In, Out>
-  private readonly src: UrlSource
-  private readonly group: Group | null
-  private readonly id: string
-  private readonly ev = createEmitter<TabSocketEvents<In, Out>>()
-  private readonly subs = new Set<() => void>()
-  private readonly waiters = new Set<() => void>()
+  readonly #o: Normalized<In, Out>
+  readonly #init: LeaderOptions<In, Out>
+  readonly #src: UrlSource
+  readonly #group: Group | null
+  readonly #id: string
+  readonly #ev = createEmitter<TabSocketEvents<In, Out>>()
+  readonly #subs = new Set<() => void>()
+  readonly #waiters = new Set<() => void>()
   /** This tab's sends that no leader has acknowledged yet, by number (so in order). */
-  private readonly pending = new Map<number, Out>()
+  readonly #pending = new Map<number, Out>()
   /** flush() calls by id: undefined while waiting for the leader, then null or the error. */
-  private readonly flushes = new Map<number, SteadySocketError | null | undefined>()
+  readonly #flushes = new Map<number, SteadySocketError | null | undefined>()
   /** Highest relayed message number a leader wrote, per tab: the dedupe table after a handover. */
-  private readonly acked = new Map<string, number>()
-  private leader: Leader<In, Out> | null = null
-  private leaderId: string | null = null
-  private term = 0
+  readonly #acked = new Map<string, number>()
+  #leader: Leader<In, Out> | null = null
+  #leaderId: string | null = null
+  #term = 0
   /** Term of the leader this tab followed before it took the lead: that leader's `bye` is ours. */
-  private prevTerm = -1
+  #prevTerm = -1
   /** What the last leader's queue held for other tabs (its `bye`), for whoever leads next. */
-  private inherit: Envelope<Out>[] | null = null
-  private bc: ChannelLike | null = null
-  private abort: AbortController | null = null
-  private release: (() => void) | null = null
+  #inherit: Envelope<Out>[] | null = null
+  #bc: ChannelLike | null = null
+  #abort: AbortController | null = null
+  #release: (() => void) | null = null
   /** In the group (from `open()` or construction until `close()`), even while hidden. */
-  private joined = false
+  #joined = false
   /** The page is hidden (pagehide) or frozen: this tab left the group until it is shown again. */
-  private hidden = false
-  private disposed = false
-  private seq = 0
-  private flushId = 0
-  private opens = 0
+  #hidden = false
+  #disposed = false
+  #seq = 0
+  #flushId = 0
+  #opens = 0
   /** The leader's last acknowledgement was not 'sent' (queued or dropped), and no drain since. */
-  private busy = false
+  #busy = false
   /** A relayed send() returned 'queued': a `drain` is owed once every relay is acknowledged. */
-  private owe = false
-  private state: Status = 'closed'
-  private tries = 0
-  private lastUrl: string
-  private lastClose: CloseInfo | null = null
-  private lastError: SteadySocketError | null = null
-  private errKey = ''
-  private errObj: SteadySocketError | null = null
-  private snap: TabSnapshot
+  #owe = false
+  #state: Status = 'closed'
+  #tries = 0
+  #lastUrl: string
+  #lastClose: CloseInfo | null = null
+  #lastError: SteadySocketError | null = null
+  #errKey = ''
+  #errObj: SteadySocketError | null = null
+  #snap: TabSnapshot
 
   /**
    * @param url as for `SteadySocket`; a URL provider needs the `channel` option.
@@ -170,7 +170,7 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
         ? { protocols: protocolsOrOptions }
         : (protocolsOrOptions ?? {})
     const { channel, locks, BroadcastChannel: Channel, handshake, ...rest } = all
-    const o = (this.o = normalizeOptions({ ...rest, handshake } as SteadySocketOptions<In, Out>))
+    const o = (this.#o = normalizeOptions({ ...rest, handshake } as SteadySocketOptions<In, Out>))
     const g = globalThis as {
       WebSocket?: unknown
       BroadcastChannel?: BroadcastChannelConstructor
@@ -189,89 +189,89 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
         'steadysocket: a URL provider needs the "channel" option: tabs share a socket by channel',
       )
     }
-    this.src = url
-    this.lastUrl = typeof url === 'function' ? '' : toWebSocketUrl(url)
-    this.init = { ...rest, handshake: handshake && (() => handshake(this)) }
+    this.#src = url
+    this.#lastUrl = typeof url === 'function' ? '' : toWebSocketUrl(url)
+    this.#init = { ...rest, handshake: handshake && (() => handshake(this)) }
     const lockManager = locks ?? g.navigator?.locks
     const Ch = Channel ?? g.BroadcastChannel
-    this.group =
+    this.#group =
       lockManager && typeof Ch === 'function'
         ? {
-            name: `steadysocket/tabs/1 ${channel ?? this.lastUrl}`,
+            name: `steadysocket/tabs/1 ${channel ?? this.#lastUrl}`,
             locks: lockManager,
             Channel: Ch,
           }
         : null
-    this.id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}-${++made}`
-    this.snap = this.makeSnapshot()
+    this.#id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}-${++made}`
+    this.#snap = this.#makeSnapshot()
     // Without the APIs this is a plain SteadySocket: one socket, owned by this tab, for good.
-    if (!this.group) {
-      this.joined = true
-      this.lead(null, o.autoConnect)
+    if (!this.#group) {
+      this.#joined = true
+      this.#lead(null, o.autoConnect)
     } else if (o.autoConnect) this.open()
   }
 
   /** `'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed'`: the shared socket's, as this tab sees it. */
   get status(): Status {
-    return this.state
+    return this.#state
   }
   /** 0–3 like the native one; CONNECTING while connecting or waiting to reconnect. */
   get readyState(): 0 | 1 | 2 | 3 {
-    const s = this.state
+    const s = this.#state
     return s === 'open' ? 1 : s === 'closing' ? 2 : s === 'closed' ? 3 : 0
   }
   /** `status === 'connecting'`. */
   get isConnecting(): boolean {
-    return this.state === 'connecting'
+    return this.#state === 'connecting'
   }
   /** `status === 'open'`. */
   get isOpen(): boolean {
-    return this.state === 'open'
+    return this.#state === 'open'
   }
   /** `status === 'closing'`. */
   get isClosing(): boolean {
-    return this.state === 'closing'
+    return this.#state === 'closing'
   }
   /** `status === 'reconnecting'`. */
   get isReconnecting(): boolean {
-    return this.state === 'reconnecting'
+    return this.#state === 'reconnecting'
   }
   /** `status === 'closed'`. */
   get isClosed(): boolean {
-    return this.state === 'closed'
+    return this.#state === 'closed'
   }
   /** Consecutive failed attempts of the shared socket since its last stable connection. */
   get attempt(): number {
-    return this.tries
+    return this.#tries
   }
   /** URL of the shared socket's current (or last) connection. */
   get url(): string {
-    return this.lastUrl
+    return this.#lastUrl
   }
   /** In the leader, `SteadySocket.bufferedAmount`; elsewhere 0 (bytes are counted where they are written). */
   get bufferedAmount(): number {
-    return this.leader?.sock.bufferedAmount ?? 0
+    return this.#leader?.sock.bufferedAmount ?? 0
   }
   /** In the leader, its socket's queue; elsewhere this tab's messages no leader has acknowledged yet. */
   get queueLength(): number {
-    return this.leader?.sock.queueLength ?? this.pending.size
+    return this.#leader?.sock.queueLength ?? this.#pending.size
   }
   /** In the leader, `SteadySocket.queuedBytes`; elsewhere 0. */
   get queuedBytes(): number {
-    return this.leader?.sock.queuedBytes ?? 0
+    return this.#leader?.sock.queuedBytes ?? 0
   }
   /** True while this tab owns the shared socket (always, where Web Locks or BroadcastChannel are missing). */
   get isLeader(): boolean {
-    return this.leader !== null
+    return this.#leader !== null
   }
 
   /** The current state snapshot (referentially stable until it changes). For `useSyncExternalStore`. */
-  getSnapshot = (): TabSnapshot => this.snap
+  getSnapshot = (): TabSnapshot => this.#snap
 
   /** Calls `listener` after every snapshot change; returns the unsubscribe function. */
   subscribe = (listener: () => void): (() => void) => {
-    this.subs.add(listener)
-    return () => this.subs.delete(listener)
+    this.#subs.add(listener)
+    return () => this.#subs.delete(listener)
   }
 
   /** Listens to a typed event; returns a function that removes the listener. */
@@ -279,7 +279,7 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     type: K,
     fn: (payload: TabSocketEvents<In, Out>[K]) => void,
   ): () => void {
-    return this.ev.on(type, fn)
+    return this.#ev.on(type, fn)
   }
 
   /** Like `on`, removed after the first call. */
@@ -287,7 +287,7 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     type: K,
     fn: (payload: TabSocketEvents<In, Out>[K]) => void,
   ): () => void {
-    const off = this.ev.on(type, (payload) => {
+    const off = this.#ev.on(type, (payload) => {
       off()
       fn(payload)
     })
@@ -299,7 +299,7 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     type: K,
     fn: (payload: TabSocketEvents<In, Out>[K]) => void,
   ): void {
-    this.ev.off(type, fn)
+    this.#ev.off(type, fn)
   }
 
   /**
@@ -311,39 +311,39 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
    * `data` must be structured-cloneable (it crosses tabs).
    */
   send(data: Out): SendResult {
-    if (this.disposed) return 'dropped'
-    const L = this.leader
-    if (L) return L.sock.send({ o: this.id, s: ++this.seq, d: data })
-    const q = this.o.queue
-    const open = this.state === 'open' && this.leaderId !== null
-    if (q ? this.pending.size >= q.maxMessages : !open) {
-      this.ev.emit('drop', { messages: [data], reason: q ? 'overflow' : 'disabled' })
+    if (this.#disposed) return 'dropped'
+    const L = this.#leader
+    if (L) return L.sock.send({ o: this.#id, s: ++this.#seq, d: data })
+    const q = this.#o.queue
+    const open = this.#state === 'open' && this.#leaderId !== null
+    if (q ? this.#pending.size >= q.maxMessages : !open) {
+      this.#ev.emit('drop', { messages: [data], reason: q ? 'overflow' : 'disabled' })
       return 'dropped'
     }
-    const s = ++this.seq
+    const s = ++this.#seq
     // Posted first: an uncloneable message throws here, before it is kept.
-    this.post({ t: 'send', to: this.leaderId, s, d: data })
-    this.pending.set(s, data)
-    if (open && !this.busy) return 'sent'
-    this.owe = true
+    this.#post({ t: 'send', to: this.#leaderId, s, d: data })
+    this.#pending.set(s, data)
+    if (open && !this.#busy) return 'sent'
+    this.#owe = true
     return 'queued'
   }
 
   /** Joins the tab group if this tab left it (`close()`); else starts the shared socket if it is `closed`. */
   open(): void {
-    if (this.disposed || this.hidden) return
-    if (!this.joined) this.join()
-    else if (this.leader) this.leader.sock.open()
-    else this.post({ t: 'cmd', c: 'open', code: 1000, reason: '' })
+    if (this.#disposed || this.#hidden) return
+    if (!this.#joined) this.#join()
+    else if (this.#leader) this.#leader.sock.open()
+    else this.#post({ t: 'cmd', c: 'open', code: 1000, reason: '' })
   }
 
   /** Reconnects the shared socket now (from any tab), resetting its backoff. */
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
-    if (this.disposed || this.hidden) return
-    if (!this.joined) this.join()
-    else if (this.leader) this.leader.sock.reconnect(code, reason)
-    else this.post({ t: 'cmd', c: 'reconnect', code, reason })
+    if (this.#disposed || this.#hidden) return
+    if (!this.#joined) this.#join()
+    else if (this.#leader) this.#leader.sock.reconnect(code, reason)
+    else this.#post({ t: 'cmd', c: 'reconnect', code, reason })
   }
 
   /**
@@ -353,25 +353,25 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
    */
   close(code = 1000, reason = ''): void {
     validateClose(code, reason)
-    if (!this.group) return this.leader?.sock.close(code, reason)
-    if (!this.joined) return
-    this.joined = this.hidden = false
-    this.listen(false)
-    const was = this.state
-    this.leave(code, reason)
+    if (!this.#group) return this.#leader?.sock.close(code, reason)
+    if (!this.#joined) return
+    this.#joined = this.#hidden = false
+    this.#listen(false)
+    const was = this.#state
+    this.#leave(code, reason)
     if (was === 'open' || was === 'connecting') {
-      const close = (this.lastClose = { code, reason, wasClean: was === 'open' })
-      this.fire('close', { ...close, willReconnect: false })
+      const close = (this.#lastClose = { code, reason, wasClean: was === 'open' })
+      this.#fire('close', { ...close, willReconnect: false })
     }
-    this.update('closed')
+    this.#update('closed')
   }
 
   /** Resolves when the shared socket is open (at once if it is); rejects if it is or becomes `closed`, or on timeout. */
   opened(options?: { timeout?: number }): Promise<void> {
-    return this.wait('opened()', options?.timeout, () =>
-      this.state === 'open'
+    return this.#wait('opened()', options?.timeout, () =>
+      this.#state === 'open'
         ? true
-        : this.state === 'closed'
+        : this.#state === 'closed'
           ? new ClosedError('steadysocket: the socket is closed')
           : false,
     )
@@ -383,22 +383,22 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
    */
   flush(options?: { timeout?: number }): Promise<void> {
     checkTimeout('flush()', options?.timeout)
-    const id = ++this.flushId
-    this.flushes.set(id, undefined)
-    if (this.leader) this.ask(this.leader, id)
-    else this.post({ t: 'flush', to: this.leaderId, id })
-    return this.wait(
+    const id = ++this.#flushId
+    this.#flushes.set(id, undefined)
+    if (this.#leader) this.#ask(this.#leader, id)
+    else this.#post({ t: 'flush', to: this.#leaderId, id })
+    return this.#wait(
       'flush()',
       options?.timeout,
       () => {
-        const done = this.flushes.get(id)
+        const done = this.#flushes.get(id)
         if (done === null) return true
         if (done) return done
-        return this.state === 'closed'
+        return this.#state === 'closed'
           ? new ClosedError('steadysocket: the socket closed before the flush completed')
           : false
       },
-      () => this.flushes.delete(id),
+      () => this.#flushes.delete(id),
     )
   }
 
@@ -407,17 +407,17 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
    * once in a `drop` event (`'disposed'`). Later calls do nothing.
    */
   dispose(): void {
-    if (this.disposed) return
-    if (this.group) this.close()
-    else this.leader?.sock.dispose()
-    const left = [...this.pending.values()]
-    this.pending.clear()
-    if (left.length > 0) this.ev.emit('drop', { messages: left, reason: 'disposed' })
-    this.disposed = true
-    this.runWaiters()
-    this.ev.clear()
+    if (this.#disposed) return
+    if (this.#group) this.close()
+    else this.#leader?.sock.dispose()
+    const left = [...this.#pending.values()]
+    this.#pending.clear()
+    if (left.length > 0) this.#ev.emit('drop', { messages: left, reason: 'disposed' })
+    this.#disposed = true
+    this.#runWaiters()
+    this.#ev.clear()
     this.clearCompat()
-    this.subs.clear()
+    this.#subs.clear()
   }
 
   /** Same as `dispose()`, for `using socket = new TabSocket(url)`. */
@@ -425,26 +425,26 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     this.dispose()
   }
 
-  private join(): void {
-    this.joined = true
-    this.listen(true)
-    this.update('connecting')
-    this.enter()
+  #join(): void {
+    this.#joined = true
+    this.#listen(true)
+    this.#update('connecting')
+    this.#enter()
   }
 
   /** Joins the group: the channel, the lock request (granted: lead), a hello to the leader. */
-  private enter(): void {
-    const g = this.group as Group
+  #enter(): void {
+    const g = this.#group as Group
     let bc: ChannelLike
     try {
       bc = new g.Channel(g.name)
     } catch {
       // Opaque origins (sandboxed frames) have no channel: this tab goes it alone.
-      return this.lead(null, true)
+      return this.#lead(null, true)
     }
-    this.bc = bc
-    bc.addEventListener('message', (e) => this.bc === bc && this.receive(e.data as Wire<Out>))
-    const ac = (this.abort = new AbortController())
+    this.#bc = bc
+    bc.addEventListener('message', (e) => this.#bc === bc && this.#receive(e.data as Wire<Out>))
+    const ac = (this.#abort = new AbortController())
     g.locks
       .request(
         g.name,
@@ -454,19 +454,20 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
             // One task later, so that what the previous leader posted before it died (acks,
             // its `bye`) is read before this tab decides what is left to write.
             setTimeout(
-              () => (this.abort === ac ? this.lead(release, this.state !== 'closed') : release()),
+              () =>
+                this.#abort === ac ? this.#lead(release, this.#state !== 'closed') : release(),
               0,
             )
           }),
       )
       .catch(() => {
         // Aborted because this tab left; or no lock can be had here: go it alone.
-        if (this.abort !== ac) return
-        this.bc?.close()
-        this.bc = null
-        this.lead(null, this.state !== 'closed')
+        if (this.#abort !== ac) return
+        this.#bc?.close()
+        this.#bc = null
+        this.#lead(null, this.#state !== 'closed')
       })
-    this.post({ t: 'hello', open: true })
+    this.#post({ t: 'hello', open: true })
   }
 
   /**
@@ -474,25 +475,25 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
    * that a leader hands over (its queue included) instead of acknowledging messages its dying
    * socket will never send. Back in the group when the page is shown or resumed.
    */
-  private suspend = (): void => {
-    if (!this.joined || this.hidden) return
-    this.hidden = true
-    const was = this.state
-    this.leave(1000, 'tab hidden')
+  #suspend = (): void => {
+    if (!this.#joined || this.#hidden) return
+    this.#hidden = true
+    const was = this.#state
+    this.#leave(1000, 'tab hidden')
     if (was === 'open')
-      this.fire('close', { code: 1000, reason: 'tab hidden', wasClean: true, willReconnect: true })
-    if (was !== 'closed') this.update('reconnecting')
+      this.#fire('close', { code: 1000, reason: 'tab hidden', wasClean: true, willReconnect: true })
+    if (was !== 'closed') this.#update('reconnecting')
   }
 
-  private wake = (): void => {
-    if (!this.joined || !this.hidden) return
-    this.hidden = false
-    if (this.state !== 'closed') this.update('connecting')
-    this.enter()
+  #wake = (): void => {
+    if (!this.#joined || !this.#hidden) return
+    this.#hidden = false
+    if (this.#state !== 'closed') this.#update('connecting')
+    this.#enter()
   }
 
   /** pagehide/pageshow on the window, freeze/resume on the document: only while in the group. */
-  private listen(on: boolean): void {
+  #listen(on: boolean): void {
     const g = globalThis as {
       addEventListener?: (type: string, fn: () => void) => void
       removeEventListener?: (type: string, fn: () => void) => void
@@ -500,155 +501,155 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     }
     const method = on ? 'addEventListener' : 'removeEventListener'
     if (typeof g[method] === 'function') {
-      g[method]('pagehide', this.suspend)
-      g[method]('pageshow', this.wake)
+      g[method]('pagehide', this.#suspend)
+      g[method]('pageshow', this.#wake)
     }
-    g.document?.[method]('freeze', this.suspend)
-    g.document?.[method]('resume', this.wake)
+    g.document?.[method]('freeze', this.#suspend)
+    g.document?.[method]('resume', this.#wake)
   }
 
   /** This tab leaves the group: the leader hands over, then the lock and channel go. */
-  private leave(code: number, reason: string): void {
-    const L = this.leader
+  #leave(code: number, reason: string): void {
+    const L = this.#leader
     if (L) {
-      this.leader = null
-      for (const e of L.leave(code, reason)) this.pending.set(e.s, e.d)
-    } else this.post({ t: 'leave' })
-    this.abort?.abort()
-    this.release?.()
-    this.abort = this.release = null
-    this.bc?.close()
-    this.bc = null
-    this.leaderId = this.inherit = null
-    if (L) this.ev.emit('leader', { isLeader: false })
+      this.#leader = null
+      for (const e of L.leave(code, reason)) this.#pending.set(e.s, e.d)
+    } else this.#post({ t: 'leave' })
+    this.#abort?.abort()
+    this.#release?.()
+    this.#abort = this.#release = null
+    this.#bc?.close()
+    this.#bc = null
+    this.#leaderId = this.#inherit = null
+    if (L) this.#ev.emit('leader', { isLeader: false })
   }
 
   /** This tab got the lock (or is alone): it makes the socket and writes what is left to write. */
-  private lead(release: (() => void) | null, open: boolean): void {
-    this.release = release
-    const lost = this.state === 'open'
-    this.prevTerm = this.term
-    this.term = Math.max(this.term + 1, Date.now())
-    this.leaderId = this.id
-    const L = (this.leader = new Leader(this.src, this.init, this.host()))
-    if (lost) this.fire('close', { ...GONE, code: 1006, reason: 'leader tab gone' })
-    if (this.group) this.ev.emit('leader', { isLeader: true })
-    const inherit = this.inherit
-    this.inherit = null
+  #lead(release: (() => void) | null, open: boolean): void {
+    this.#release = release
+    const lost = this.#state === 'open'
+    this.#prevTerm = this.#term
+    this.#term = Math.max(this.#term + 1, Date.now())
+    this.#leaderId = this.#id
+    const L = (this.#leader = new Leader(this.#src, this.#init, this.#host()))
+    if (lost) this.#fire('close', { ...GONE, code: 1006, reason: 'leader tab gone' })
+    if (this.#group) this.#ev.emit('leader', { isLeader: true })
+    const inherit = this.#inherit
+    this.#inherit = null
     if (inherit) {
-      this.prevTerm = -1
+      this.#prevTerm = -1
       for (const e of inherit) L.take(e)
     }
-    for (const [s, d] of this.pending) L.take({ o: this.id, s, d })
-    this.pending.clear()
-    for (const [id, done] of this.flushes) if (done === undefined) this.ask(L, id)
+    for (const [s, d] of this.#pending) L.take({ o: this.#id, s, d })
+    this.#pending.clear()
+    for (const [id, done] of this.#flushes) if (done === undefined) this.#ask(L, id)
     if (open) L.sock.open()
-    else this.update(this.state)
+    else this.#update(this.#state)
     L.announce()
   }
 
   /** A new leader spoke: tell it this tab is here, and re-send what no leader acknowledged. */
-  private follow(from: string, term: number): void {
-    const lost = this.leaderId !== null && this.state === 'open'
-    this.term = term
-    this.leaderId = from
-    this.inherit = null
-    if (lost) this.fire('close', { ...GONE, code: 1006, reason: 'leader tab gone' })
-    this.post({ t: 'hello', open: false })
-    for (const [s, d] of this.pending) this.post({ t: 'send', to: from, s, d })
-    for (const [id, done] of this.flushes) {
-      if (done === undefined) this.post({ t: 'flush', to: from, id })
+  #follow(from: string, term: number): void {
+    const lost = this.#leaderId !== null && this.#state === 'open'
+    this.#term = term
+    this.#leaderId = from
+    this.#inherit = null
+    if (lost) this.#fire('close', { ...GONE, code: 1006, reason: 'leader tab gone' })
+    this.#post({ t: 'hello', open: false })
+    for (const [s, d] of this.#pending) this.#post({ t: 'send', to: from, s, d })
+    for (const [id, done] of this.#flushes) {
+      if (done === undefined) this.#post({ t: 'flush', to: from, id })
     }
   }
 
-  private receive(m: Wire<Out>): void {
-    const L = this.leader
+  #receive(m: Wire<Out>): void {
+    const L = this.#leader
     switch (m.t) {
       case 'hello':
         return L?.hello(m.f, m.open)
       case 'send':
-        return m.to === this.id ? L?.relay(m.f, m.s, m.d) : undefined
+        return m.to === this.#id ? L?.relay(m.f, m.s, m.d) : undefined
       case 'cmd':
         if (!L) return
         L.peers.add(m.f)
         return m.c === 'open' ? L.sock.open() : L.sock.reconnect(m.code, m.reason)
       case 'flush':
-        return m.to === this.id ? L?.flush(m.f, m.id) : undefined
+        return m.to === this.#id ? L?.flush(m.f, m.id) : undefined
       case 'leave':
         return void L?.peers.delete(m.f)
       case 'ack':
-        return this.onAck(m.to, m.s, m.r)
+        return this.#onAck(m.to, m.s, m.r)
       case 'drop':
-        if (m.to !== this.id) return
-        return this.ev.emit('drop', {
-          messages: m.m.map(([s, d]) => (this.pending.has(s) ? (this.pending.get(s) as Out) : d)),
+        if (m.to !== this.#id) return
+        return this.#ev.emit('drop', {
+          messages: m.m.map(([s, d]) => (this.#pending.has(s) ? (this.#pending.get(s) as Out) : d)),
           reason: m.r,
         })
       case 'flushed':
-        if (m.to === this.id && this.flushes.has(m.id)) {
-          this.flushes.set(m.id, m.e && revive(m.e))
-          this.runWaiters()
+        if (m.to === this.#id && this.#flushes.has(m.id)) {
+          this.#flushes.set(m.id, m.e && revive(m.e))
+          this.#runWaiters()
         }
         return
       case 'bye':
-        return this.onBye(m.f, m.term, m.q)
+        return this.#onBye(m.f, m.term, m.q)
     }
     // state, msg, event: only from the leader of the newest term.
-    if (L || m.term < this.term) return
-    if (m.term > this.term || m.f !== this.leaderId) this.follow(m.f, m.term)
-    if (m.t === 'msg') return this.decode(m.raw)
+    if (L || m.term < this.#term) return
+    if (m.term > this.#term || m.f !== this.#leaderId) this.#follow(m.f, m.term)
+    if (m.t === 'msg') return this.#decode(m.raw)
     if (m.t === 'event') {
-      if (m.k !== 'drain') return this.fire(m.k, m.k === 'error' ? this.revive(m.p) : m.p)
-      this.busy = false
-      return this.settle()
+      if (m.k !== 'drain') return this.#fire(m.k, m.k === 'error' ? this.#revive(m.p) : m.p)
+      this.#busy = false
+      return this.#settle()
     }
     const w = m.s
     const c = w.lastClose
-    const k = this.lastClose
-    this.tries = w.attempt
-    this.lastUrl = w.url
-    this.lastClose = c && k && c.code === k.code && c.reason === k.reason ? k : c
-    this.lastError = w.lastError && this.revive(w.lastError)
-    this.update(w.status)
+    const k = this.#lastClose
+    this.#tries = w.attempt
+    this.#lastUrl = w.url
+    this.#lastClose = c && k && c.code === k.code && c.reason === k.reason ? k : c
+    this.#lastError = w.lastError && this.#revive(w.lastError)
+    this.#update(w.status)
   }
 
-  private onAck(to: string, s: number, r: SendResult): void {
-    if (s > (this.acked.get(to) ?? 0)) this.acked.set(to, s)
-    if (to !== this.id || !this.pending.delete(s)) return
-    this.busy = r !== 'sent'
-    this.settle()
+  #onAck(to: string, s: number, r: SendResult): void {
+    if (s > (this.#acked.get(to) ?? 0)) this.#acked.set(to, s)
+    if (to !== this.#id || !this.#pending.delete(s)) return
+    this.#busy = r !== 'sent'
+    this.#settle()
   }
 
-  private onBye(from: string, term: number, q: Envelope<Out>[]): void {
-    const L = this.leader
+  #onBye(from: string, term: number, q: Envelope<Out>[]): void {
+    const L = this.#leader
     if (L) {
       // The previous leader left after this tab took over: its queue is ours to write.
-      if (term === this.prevTerm) for (const e of q) L.take(e)
-      this.prevTerm = -1
+      if (term === this.#prevTerm) for (const e of q) L.take(e)
+      this.#prevTerm = -1
       return
     }
-    if (term < this.term || (term === this.term && from !== this.leaderId)) return
-    this.term = term
-    this.leaderId = null
-    this.inherit = q.length > 0 ? q : null
-    if (this.state === 'closed') return
-    if (this.state === 'open')
-      this.fire('close', { ...GONE, code: 1001, reason: 'leader tab left' })
-    this.update('reconnecting')
+    if (term < this.#term || (term === this.#term && from !== this.#leaderId)) return
+    this.#term = term
+    this.#leaderId = null
+    this.#inherit = q.length > 0 ? q : null
+    if (this.#state === 'closed') return
+    if (this.#state === 'open')
+      this.#fire('close', { ...GONE, code: 1001, reason: 'leader tab left' })
+    this.#update('reconnecting')
   }
 
   /** Owes a `drain` (a send returned 'queued'): pay it once the leader took everything. */
-  private settle(): void {
-    if (this.owe && !this.busy && this.pending.size === 0) {
-      this.owe = false
-      this.ev.emit('drain', {})
+  #settle(): void {
+    if (this.#owe && !this.#busy && this.#pending.size === 0) {
+      this.#owe = false
+      this.#ev.emit('drain', {})
     }
   }
 
   /** Emits a socket event in this tab (from its own socket, or relayed by the leader). */
-  private fire(k: Relayed, p: unknown): void {
-    if (k === 'open') p = { isReconnect: this.opens++ > 0 }
-    this.ev.emit(k, p as never)
+  #fire(k: Relayed, p: unknown): void {
+    if (k === 'open') p = { isReconnect: this.#opens++ > 0 }
+    this.#ev.emit(k, p as never)
     if ((k === 'open' || k === 'close' || k === 'error') && this.hasCompat(k)) {
       if (k === 'open') this.dispatchCompat({ type: k })
       else if (k === 'close') {
@@ -658,15 +659,15 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     }
   }
 
-  private deliver(data: In, raw: RawData): void {
-    this.ev.emit('message', data)
+  #deliver(data: In, raw: RawData): void {
+    this.#ev.emit('message', data)
     if (this.hasCompat('message')) this.dispatchCompat({ type: 'message', data: raw })
   }
 
   /** A follower decodes each frame itself: its own codec, its own decode errors. */
-  private decode(raw: RawData): void {
-    const codec = this.o.codec
-    if (!codec) return this.deliver(raw as In, raw)
+  #decode(raw: RawData): void {
+    const codec = this.#o.codec
+    if (!codec) return this.#deliver(raw as In, raw)
     let data: In
     try {
       data = codec.decode(raw)
@@ -674,97 +675,97 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
       const e = new DecodeError(`steadysocket: could not decode a frame: ${describe(error)}`, raw, {
         cause: error,
       })
-      this.lastError = e
-      this.update(this.state)
-      return this.fire('error', e)
+      this.#lastError = e
+      this.#update(this.#state)
+      return this.#fire('error', e)
     }
-    this.deliver(data, raw)
+    this.#deliver(data, raw)
   }
 
   /** The leader's error, rebuilt once (the snapshot and the `error` event get the same object). */
-  private revive(w: unknown): SteadySocketError {
+  #revive(w: unknown): SteadySocketError {
     const e = w as WireError
-    const key = `${this.term}:${e.n}`
-    if (key !== this.errKey || !this.errObj) {
-      this.errKey = key
-      this.errObj = revive(e)
+    const key = `${this.#term}:${e.n}`
+    if (key !== this.#errKey || !this.#errObj) {
+      this.#errKey = key
+      this.#errObj = revive(e)
     }
-    return this.errObj
+    return this.#errObj
   }
 
-  private ask(L: Leader<In, Out>, id: number): void {
+  #ask(L: Leader<In, Out>, id: number): void {
     const done = (e: SteadySocketError | null) => {
-      if (!this.flushes.has(id)) return
-      this.flushes.set(id, e)
-      this.runWaiters()
+      if (!this.#flushes.has(id)) return
+      this.#flushes.set(id, e)
+      this.#runWaiters()
     }
     L.sock.flush().then(() => done(null), done)
   }
 
-  private post(body: Body<Out>): void {
-    this.bc?.postMessage({ ...body, f: this.id, term: this.term })
+  #post(body: Body<Out>): void {
+    this.#bc?.postMessage({ ...body, f: this.#id, term: this.#term })
   }
 
-  private host(): LeaderHost<In, Out> {
+  #host(): LeaderHost<In, Out> {
     return {
-      id: this.id,
-      acked: this.acked,
-      post: (b) => this.post(b),
+      id: this.#id,
+      acked: this.#acked,
+      post: (b) => this.#post(b),
       state: (snap) => {
-        this.tries = snap.attempt
-        this.lastUrl = snap.url
-        this.lastClose = snap.lastClose
-        this.lastError = snap.lastError
-        this.update(snap.status)
+        this.#tries = snap.attempt
+        this.#lastUrl = snap.url
+        this.#lastClose = snap.lastClose
+        this.#lastError = snap.lastError
+        this.#update(snap.status)
       },
-      event: (k, p) => this.fire(k, p),
-      message: (data, raw) => this.deliver(data, raw),
-      drop: (messages, reason) => this.ev.emit('drop', { messages, reason }),
+      event: (k, p) => this.#fire(k, p),
+      message: (data, raw) => this.#deliver(data, raw),
+      drop: (messages, reason) => this.#ev.emit('drop', { messages, reason }),
     }
   }
 
   /** Sets the status; a new snapshot when anything in it changed; then `status` and waiters. */
-  private update(status: Status): void {
-    const previous = this.state
-    this.state = status
-    const s = this.snap
+  #update(status: Status): void {
+    const previous = this.#state
+    this.#state = status
+    const s = this.#snap
     if (
       s.status !== status ||
-      s.attempt !== this.tries ||
-      s.url !== this.lastUrl ||
-      s.lastClose !== this.lastClose ||
-      s.lastError !== this.lastError ||
-      s.isLeader !== (this.leader !== null)
+      s.attempt !== this.#tries ||
+      s.url !== this.#lastUrl ||
+      s.lastClose !== this.#lastClose ||
+      s.lastError !== this.#lastError ||
+      s.isLeader !== (this.#leader !== null)
     ) {
-      this.snap = this.makeSnapshot()
-      for (const fn of [...this.subs]) call(fn, undefined)
+      this.#snap = this.#makeSnapshot()
+      for (const fn of [...this.#subs]) call(fn, undefined)
     }
     if (previous !== status) {
-      this.ev.emit('status', { status, previous })
+      this.#ev.emit('status', { status, previous })
       // A follower's `open` is its view of the shared socket opening (also when it joins late);
       // the leader's queue was flushed on open, so no backpressure is known any more.
-      if (status === 'open' && !this.leader) {
-        this.fire('open', null)
-        this.busy = false
-        this.settle()
+      if (status === 'open' && !this.#leader) {
+        this.#fire('open', null)
+        this.#busy = false
+        this.#settle()
       }
     }
-    this.runWaiters()
+    this.#runWaiters()
   }
 
-  private makeSnapshot(): TabSnapshot {
+  #makeSnapshot(): TabSnapshot {
     return Object.freeze({
-      status: this.state,
+      status: this.#state,
       readyState: this.readyState,
-      attempt: this.tries,
-      url: this.lastUrl,
-      lastClose: this.lastClose,
-      lastError: this.lastError,
-      isLeader: this.leader !== null,
+      attempt: this.#tries,
+      url: this.#lastUrl,
+      lastClose: this.#lastClose,
+      lastError: this.#lastError,
+      isLeader: this.#leader !== null,
     })
   }
 
-  private wait(
+  #wait(
     what: string,
     timeout: number | undefined,
     check: () => boolean | Error,
@@ -774,7 +775,7 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined
       const done = () => {
-        this.waiters.delete(run)
+        this.#waiters.delete(run)
         if (timer !== undefined) clearTimeout(timer)
         cleanup?.()
       }
@@ -785,7 +786,7 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
         if (result === true) resolve()
         else reject(result)
       }
-      this.waiters.add(run)
+      this.#waiters.add(run)
       if (timeout) {
         timer = setTimeout(() => {
           done()
@@ -796,8 +797,8 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
     })
   }
 
-  private runWaiters(): void {
-    if (this.waiters.size > 0) for (const run of [...this.waiters]) run()
+  #runWaiters(): void {
+    if (this.#waiters.size > 0) for (const run of [...this.#waiters]) run()
   }
 }
 
