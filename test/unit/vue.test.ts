@@ -1,7 +1,18 @@
 import { afterEach, beforeEach, describe, expect, expectTypeOf, test, vi } from 'vitest'
-import { createSSRApp, defineComponent, effectScope, h, nextTick, ref, watch } from 'vue'
+import {
+  createSSRApp,
+  defineComponent,
+  effectScope,
+  h,
+  markRaw,
+  nextTick,
+  reactive,
+  ref,
+  toRaw,
+  watch,
+} from 'vue'
 import { renderToString } from 'vue/server-renderer'
-import { json, type SteadySocket, type Status } from '../../src/index'
+import { json, SteadySocket, type Status } from '../../src/index'
 import { FakeServer } from '../../src/testing/index'
 import { useSteadySocket, type UseSteadySocketResult } from '../../src/vue'
 import { tick } from './helpers'
@@ -222,5 +233,19 @@ describe('useSteadySocket (vue)', () => {
       r.status.value = 'open'
     })
     scope.stop()
+  })
+
+  test('a socket kept in reactive state works when marked raw, and fails fast when deeply proxied', async () => {
+    // The README's FAQ: like a native WebSocket, a SteadySocket cannot live behind a deep proxy.
+    const state = reactive({
+      raw: markRaw(new SteadySocket<string, string>(URL_A, { WebSocket: server.WebSocket })),
+      deep: new SteadySocket<string, string>(URL_B, { WebSocket: server.WebSocket }),
+    })
+    await tick()
+    expect(state.raw.status).toBe('open')
+    expect(state.raw.send('hello')).toBe('sent')
+    expect(() => state.deep.send('hello')).toThrow(TypeError)
+    state.raw.dispose()
+    toRaw(state).deep.dispose()
   })
 })
