@@ -30,3 +30,4 @@ export type { SteadySocketEvents, Status, CloseInfo, DropReason, SocketHandlers 
 export type { SendResult } from './flow'
 export type { UrlSource } from './url'
 export type { CompatEventMap, CompatListener, CompatTarget } from './compat'
+export type { SocketSurface } from './surface'

@@ -1,6 +1,5 @@
 import { backoffDelay } from './backoff'
 import type { RawData } from './codec'
-import { CompatTarget } from './compat'
 import type { SteadySocketError } from './errors'
 import {
   ClosedError,
@@ -15,6 +14,7 @@ import {
 import {
   call,
   createEmitter,
+  type Emitter,
   reportLater,
   type CloseInfo,
   type SteadySocketEvents,
@@ -31,6 +31,7 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options'
+import { SocketSurface } from './surface'
 import { toWebSocketUrl, validateClose, type UrlSource } from './url'
 
 /** An immutable view of the socket's state; a new object only when one of its fields changes. */
@@ -60,28 +61,13 @@ type Timer = ReturnType<typeof setTimeout> | undefined
  * socket.on('message', (data) => console.log(data))
  * socket.send('hello') // 'sent', or 'queued' until the socket opens
  */
-export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
-  /** `readyState` while connecting or waiting to reconnect (0), as `WebSocket.CONNECTING`. */
-  static readonly CONNECTING = 0
-  /** `readyState` while open (1), as `WebSocket.OPEN`. */
-  static readonly OPEN = 1
-  /** `readyState` while our `close()` waits for the closing handshake (2), as `WebSocket.CLOSING`. */
-  static readonly CLOSING = 2
-  /** `readyState` once `closed`: it will not connect on its own (3), as `WebSocket.CLOSED`. */
-  static readonly CLOSED = 3
-  /** `readyState` while connecting or waiting to reconnect (0), as `WebSocket.CONNECTING`. */
-  readonly CONNECTING = 0
-  /** `readyState` while open (1), as `WebSocket.OPEN`. */
-  readonly OPEN = 1
-  /** `readyState` while our `close()` waits for the closing handshake (2), as `WebSocket.CLOSING`. */
-  readonly CLOSING = 2
-  /** `readyState` once `closed`: it will not connect on its own (3), as `WebSocket.CLOSED`. */
-  readonly CLOSED = 3
-
+export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
+  SteadySocketEvents<In, Out>
+> {
   readonly #o: Normalized<In, Out>
   readonly #WS: WebSocketConstructor
   readonly #source: string | Exclude<UrlSource, string | URL>
-  readonly #ev = createEmitter<SteadySocketEvents<In, Out>>()
+  readonly #ev: Emitter<SteadySocketEvents<In, Out>>
   readonly #flow: Flow<Out>
   readonly #hb: Heartbeat | null
   readonly #isPong: ((raw: RawData) => boolean) | undefined
@@ -122,7 +108,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
     url: UrlSource,
     protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out>,
   ) {
-    super()
+    const ev = createEmitter<SteadySocketEvents<In, Out>>()
+    super(ev)
+    this.#ev = ev
     const o = (this.#o = normalizeOptions(protocolsOrOptions))
     const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
     if (typeof WS !== 'function') {
@@ -178,31 +166,6 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   get status(): Status {
     return this.#state
   }
-  /** 0–3 like the native one; CONNECTING while connecting or waiting to reconnect. */
-  get readyState(): 0 | 1 | 2 | 3 {
-    const s = this.#state
-    return s === 'open' ? 1 : s === 'closing' ? 2 : s === 'closed' ? 3 : 0
-  }
-  /** `status === 'connecting'`: an attempt is under way (URL provider, native connect, handshake). */
-  get isConnecting(): boolean {
-    return this.#state === 'connecting'
-  }
-  /** `status === 'open'`: connected and past the handshake; `send()` writes unless backpressure queues. */
-  get isOpen(): boolean {
-    return this.#state === 'open'
-  }
-  /** `status === 'closing'`: our `close()` waits for the closing handshake. */
-  get isClosing(): boolean {
-    return this.#state === 'closing'
-  }
-  /** `status === 'reconnecting'`: waiting for the backoff timer (or paused offline). */
-  get isReconnecting(): boolean {
-    return this.#state === 'reconnecting'
-  }
-  /** `status === 'closed'`: it will not connect on its own until `open()` or `reconnect()`. */
-  get isClosed(): boolean {
-    return this.#state === 'closed'
-  }
   /** Consecutive failed attempts since the last stable connection (the retry being waited for). */
   get attempt(): number {
     return this.#tries
@@ -253,34 +216,6 @@ export class SteadySocket<In = RawData, Out = RawData> extends CompatTarget {
   subscribe = (listener: () => void): (() => void) => {
     this.#subs.add(listener)
     return () => this.#subs.delete(listener)
-  }
-
-  /** Listens to a typed event; returns a function that removes the listener. */
-  on<K extends keyof SteadySocketEvents<In, Out>>(
-    type: K,
-    fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
-  ): () => void {
-    return this.#ev.on(type, fn)
-  }
-
-  /** Like `on`, removed after the first call. */
-  once<K extends keyof SteadySocketEvents<In, Out>>(
-    type: K,
-    fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
-  ): () => void {
-    const off = this.#ev.on(type, (payload) => {
-      off()
-      fn(payload)
-    })
-    return off
-  }
-
-  /** Removes a listener added with `on`. */
-  off<K extends keyof SteadySocketEvents<In, Out>>(
-    type: K,
-    fn: (payload: SteadySocketEvents<In, Out>[K]) => void,
-  ): void {
-    this.#ev.off(type, fn)
   }
 
   /**

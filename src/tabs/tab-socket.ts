@@ -1,16 +1,17 @@
 import type { RawData } from '../codec'
-import { CompatTarget } from '../compat'
 import { ClosedError, DecodeError, TimeoutError, type SteadySocketError } from '../errors'
 import {
   call,
   createEmitter,
   type CloseInfo,
+  type Emitter,
   type SteadySocketEvents,
   type Status,
 } from '../events'
 import type { SendResult } from '../flow'
 import { normalizeOptions, type Normalized, type SteadySocketOptions } from '../options'
 import type { Snapshot } from '../socket'
+import { SocketSurface } from '../surface'
 import { toWebSocketUrl, validateClose, type UrlSource } from '../url'
 import { Leader, type LeaderHost, type LeaderOptions } from './leader'
 import {
@@ -96,30 +97,15 @@ let made = 0
  * socket.on('message', (price) => render(price)) // in every tab
  * socket.send({ type: 'subscribe', symbol: 'ACME' }) // from any tab, through the leader
  */
-export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
-  /** `readyState` while connecting or waiting to reconnect. */
-  static readonly CONNECTING = 0
-  /** `readyState` while the shared connection is open. */
-  static readonly OPEN = 1
-  /** `readyState` while closing. */
-  static readonly CLOSING = 2
-  /** `readyState` once closed. */
-  static readonly CLOSED = 3
-  /** `readyState` while connecting or waiting to reconnect. */
-  readonly CONNECTING = 0
-  /** `readyState` while the shared connection is open. */
-  readonly OPEN = 1
-  /** `readyState` while closing. */
-  readonly CLOSING = 2
-  /** `readyState` once closed. */
-  readonly CLOSED = 3
-
+export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
+  TabSocketEvents<In, Out>
+> {
   readonly #o: Normalized<In, Out>
   readonly #init: LeaderOptions<In, Out>
   readonly #src: UrlSource
   readonly #group: Group | null
   readonly #id: string
-  readonly #ev = createEmitter<TabSocketEvents<In, Out>>()
+  readonly #ev: Emitter<TabSocketEvents<In, Out>>
   readonly #subs = new Set<() => void>()
   readonly #waiters = new Set<() => void>()
   /** This tab's sends that no leader has acknowledged yet, by number (so in order). */
@@ -164,7 +150,9 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
    * @param protocolsOrOptions subprotocols, or the options object.
    */
   constructor(url: UrlSource, protocolsOrOptions?: string | string[] | TabSocketOptions<In, Out>) {
-    super()
+    const ev = createEmitter<TabSocketEvents<In, Out>>()
+    super(ev)
+    this.#ev = ev
     const all: TabSocketOptions<In, Out> =
       typeof protocolsOrOptions === 'string' || Array.isArray(protocolsOrOptions)
         ? { protocols: protocolsOrOptions }
@@ -215,31 +203,6 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
   get status(): Status {
     return this.#state
   }
-  /** 0–3 like the native one; CONNECTING while connecting or waiting to reconnect. */
-  get readyState(): 0 | 1 | 2 | 3 {
-    const s = this.#state
-    return s === 'open' ? 1 : s === 'closing' ? 2 : s === 'closed' ? 3 : 0
-  }
-  /** `status === 'connecting'`. */
-  get isConnecting(): boolean {
-    return this.#state === 'connecting'
-  }
-  /** `status === 'open'`. */
-  get isOpen(): boolean {
-    return this.#state === 'open'
-  }
-  /** `status === 'closing'`. */
-  get isClosing(): boolean {
-    return this.#state === 'closing'
-  }
-  /** `status === 'reconnecting'`. */
-  get isReconnecting(): boolean {
-    return this.#state === 'reconnecting'
-  }
-  /** `status === 'closed'`. */
-  get isClosed(): boolean {
-    return this.#state === 'closed'
-  }
   /** Consecutive failed attempts of the shared socket since its last stable connection. */
   get attempt(): number {
     return this.#tries
@@ -272,34 +235,6 @@ export class TabSocket<In = RawData, Out = RawData> extends CompatTarget {
   subscribe = (listener: () => void): (() => void) => {
     this.#subs.add(listener)
     return () => this.#subs.delete(listener)
-  }
-
-  /** Listens to a typed event; returns a function that removes the listener. */
-  on<K extends keyof TabSocketEvents<In, Out>>(
-    type: K,
-    fn: (payload: TabSocketEvents<In, Out>[K]) => void,
-  ): () => void {
-    return this.#ev.on(type, fn)
-  }
-
-  /** Like `on`, removed after the first call. */
-  once<K extends keyof TabSocketEvents<In, Out>>(
-    type: K,
-    fn: (payload: TabSocketEvents<In, Out>[K]) => void,
-  ): () => void {
-    const off = this.#ev.on(type, (payload) => {
-      off()
-      fn(payload)
-    })
-    return off
-  }
-
-  /** Removes a listener added with `on`. */
-  off<K extends keyof TabSocketEvents<In, Out>>(
-    type: K,
-    fn: (payload: TabSocketEvents<In, Out>[K]) => void,
-  ): void {
-    this.#ev.off(type, fn)
   }
 
   /**
