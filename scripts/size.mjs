@@ -28,26 +28,32 @@ export async function measure() {
   for (const [name, [contents, budget, external]] of Object.entries(entries)) {
     const file = contents.match(/'\.\/(.+)'/)[1]
     if (!existsSync(new URL(file, dist))) continue
-    const out = await build({
-      stdin: { contents, resolveDir: dist.pathname, loader: 'js' },
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      target: 'es2022',
-      write: false,
-      external,
-      logLevel: 'silent',
-    })
-    const code = out.outputFiles[0].contents
-    rows.push({
-      name,
-      min: code.length,
-      gzip: gzipSync(code, { level: 9 }).length,
-      brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-      budget,
-    })
+    rows.push({ name, ...(await sizeOf(contents, dist.pathname, { external })), budget })
   }
   return rows
+}
+
+/**
+ * Bytes of `contents` bundled by esbuild (minified, ES2022) from `resolveDir`: minified, gzip -9,
+ * and brotli at quality 11. Shared with the benchmark's size table.
+ */
+export async function sizeOf(contents, resolveDir, options = {}) {
+  const out = await build({
+    stdin: { contents, resolveDir, loader: 'js' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    ...options,
+  })
+  const code = out.outputFiles[0].contents
+  return {
+    min: code.length,
+    gzip: gzipSync(code, { level: 9 }).length,
+    brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

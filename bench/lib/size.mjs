@@ -1,9 +1,8 @@
 // Size of the smallest import that constructs a socket, per library: a tiny entry bundled by
 // esbuild (browser platform, minified, nothing external: every library here bundles nothing it
 // does not need), then gzip -9 and brotli (quality 11) from node:zlib.
-import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
+import { sizeOf } from '../../scripts/size.mjs'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const STEADY = JSON.stringify(fileURLToPath(new URL('../../dist/index.js', import.meta.url)))
@@ -48,26 +47,7 @@ export const make = (url) =>
 
 export async function measureSizes() {
   const rows = []
-  for (const [name, contents] of Object.entries(SIZE_ENTRIES)) {
-    const out = await build({
-      stdin: { contents, resolveDir: ROOT, loader: 'js' },
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-    })
-    const code = out.outputFiles[0].contents
-    rows.push({
-      name,
-      min: code.length,
-      gzip: gzipSync(code, { level: 9 }).length,
-      brotli: brotliCompressSync(code, {
-        params: { [constants.BROTLI_PARAM_QUALITY]: 11 },
-      }).length,
-    })
-  }
+  for (const [name, contents] of Object.entries(SIZE_ENTRIES))
+    rows.push({ name, ...(await sizeOf(contents, ROOT, { platform: 'browser' })) })
   return rows
 }
