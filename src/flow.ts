@@ -140,6 +140,18 @@ export class Flow<Out> {
     }
   }
 
+  /**
+   * Whether a message (not a heartbeat ping) is among the logged ones behind the last `buffered`
+   * bytes: what `requeue` would put back. A socket's buffer only shrinks once nothing more is
+   * written to it, so `false` stays `false`.
+   */
+  holds(log: SentLog<Out>, buffered: number): boolean {
+    if (!this.#recover) return false
+    for (let i = log.len - 1, n = tailCount(log.raw, log.len, buffered); n > 0; i--, n--)
+      if (log.data[i] !== CONTROL) return true
+    return false
+  }
+
   /** Removes and returns every queued message. */
   clear(): Out[] {
     return this.queue.drain().map((e) => e.data)

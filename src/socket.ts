@@ -467,6 +467,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     // connectTimeout also bounds a handshake that never settles.
     this.#connectTimer = clear(this.#connectTimer)
     this.#flow.direct = false
+    const limbo = this.#limbo
+    // The abandoned socket may have transmitted all it held since: then there is nothing to wait for.
+    if (limbo && !this.#flow.holds(limbo.log, limbo.ws.bufferedAmount)) this.#settle()
     if (this.#limbo) {
       // Recovered messages go first: hold the queue until the abandoned socket is settled.
       this.#flow.ws = null
@@ -634,6 +637,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    */
   #hold(ws: WebSocketLike, log: SentLog<Out>): void {
     this.#settle()
+    // Nothing but pings (or nothing at all) left unsent: no message can be lost or duplicated.
+    if (!this.#flow.holds(log, ws.bufferedAmount)) return
     const bound = this.#o.connectTimeout || this.#o.heartbeat?.timeout || DEFAULTS.connectTimeout
     ws.onclose = () => this.#settle()
     this.#limbo = { ws, log, timer: setTimeout(() => this.#settle(), bound) }

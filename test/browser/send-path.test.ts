@@ -254,6 +254,34 @@ describeBrowser('send path in Chromium', () => {
     console.log(`heartbeat: silent server detected after ${detectedMs} ms`)
   })
 
+  it('opens the next connection at once after giving up on an idle half-open one', async () => {
+    // Only the first connection goes half-open, for good: it answers no ping and no close frame.
+    const accepted: { pause(): void }[] = []
+    const hooked = await startFaultServer({ onConnection: (ws) => accepted.push(ws) })
+    try {
+      await make(page, `${hooked.url}/echo`, {
+        heartbeat: { interval: 300, timeout: 300 },
+        reconnect: { initialDelay: 200, maxDelay: 200, jitter: 'none' },
+        // What a queue held for the abandoned socket would wait (its close never comes).
+        connectTimeout: 60_000,
+      })
+      await opened(page)
+      accepted[0]!.pause()
+      const state = await waitFor(
+        () => page.evaluate(() => (waitingFor().opens.length === 2 ? waitingFor() : null)),
+        { timeout: 10_000 },
+      )
+      expect(state.closes).toMatchObject([{ code: 1006, reason: 'heartbeat timeout' }])
+      expect(state.status).toBe('open')
+      // The abandoned socket had nothing but pings left to send: nothing to wait for.
+      expect(hooked.connections[0]!.open).toBe(true)
+      expect(browser.errors).toEqual([])
+      console.log(`heartbeat: reopened ${state.reopenedAfterCloseMs} ms after giving up`)
+    } finally {
+      await hooked.close()
+    }
+  })
+
   it('pauses retries while the browser is offline', async () => {
     await make(page, `${server.url}/echo`, {
       reconnect: { initialDelay: 100, maxDelay: 100, jitter: 'none' },

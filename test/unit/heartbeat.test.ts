@@ -371,6 +371,34 @@ describe('a socket the heartbeat gives up on', () => {
     expect(noPings(server.connections[1]!.received)).toEqual(['a', 'b', 'c', 'd'])
   })
 
+  test('does not hold the next connection when only pings were left unsent', async () => {
+    const { socket, server } = setup(options)
+    await tick()
+    server.lastConnection!.stall() // half-open and idle: only the ping piles up
+    await tick(1600)
+    expect(server.connections).toHaveLength(2)
+    expect(socket.status).toBe('open')
+    expect(socket.send('a')).toBe('sent')
+    await tick()
+    expect(noPings(server.connections[1]!.received)).toEqual(['a'])
+  })
+
+  test('stops holding at the next open once the abandoned socket transmitted its messages', async () => {
+    const { socket, server } = setup(options)
+    await tick()
+    const first = server.lastConnection!
+    first.stall()
+    socket.send('a')
+    await tick(1550) // ping at 1000, given up at 1500 with 'a' and the ping unsent
+    first.drain(1) // the slow peer reads 'a'; the ping (and the close frame) stay behind
+    expect(first.received).toEqual(['a'])
+    await tick(100) // the reconnect opens: nothing but a ping left on the old socket
+    expect(socket.status).toBe('open')
+    socket.send('b')
+    await tick()
+    expect(noPings(server.connections[1]!.received)).toEqual(['b'])
+  })
+
   test('flush() waits for the abandoned socket to settle', async () => {
     const { socket, server } = setup(options)
     await tick()
