@@ -1,3 +1,5 @@
+import { MAX_DELAY } from './options'
+
 /** How a retry delay is computed. */
 export type BackoffOptions = {
   initialDelay: number
@@ -13,7 +15,7 @@ export type BackoffOptions = {
  * A custom `delay(attempt)` replaces the formula (and the jitter).
  */
 export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number): number {
-  if (o.delay) return Math.max(0, o.delay(attempt))
+  if (o.delay) return Math.min(MAX_DELAY, Math.max(0, o.delay(attempt)))
   const d = Math.min(o.maxDelay, o.initialDelay * Math.pow(o.factor, attempt - 1))
   if (o.jitter === 'none') return d
   if (o.jitter === 'full') return d * random()

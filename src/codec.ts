@@ -34,3 +34,13 @@ export function json<In = unknown, Out = In>(): Codec<In, Out> {
     },
   }
 }
+
+/** A Blob, an ArrayBuffer or a view: what `send()` writes as a binary frame. */
+export function isBinary(data: unknown): boolean {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    (typeof (data as Blob).size === 'number' ||
+      typeof (data as ArrayBuffer).byteLength === 'number')
+  )
+}

@@ -34,7 +34,7 @@ export type CompatEventMap = {
     code: number
     /** Close reason: the server's, ours, or a note such as `'heartbeat timeout'`; `''` when none. */
     reason: string
-    /** `true` when the closing handshake completed; always `true` for our `reconnect()`. */
+    /** `true` when the closing handshake completed; for our `reconnect()`, `true` when the socket was open (reported at once). */
     wasClean: boolean
   }
 }
@@ -101,7 +101,10 @@ export class CompatTarget {
     if (prop) call(prop, event)
     const list = this.#compat[type]
     if (!list) return
-    for (const r of list) {
+    // Like EventTarget: listeners added during dispatch wait for the next event, and one removed
+    // by an earlier listener is not called.
+    for (const r of list.slice()) {
+      if (!this.#compat[type]?.includes(r)) continue
       if (r.once) this.removeEventListener(type, r.fn as CompatListener<K>)
       const fn = r.fn as CompatListener<K>
       if (typeof fn === 'function') call(fn, event)

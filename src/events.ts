@@ -41,7 +41,7 @@ export type SteadySocketEvents<In = RawData, Out = RawData> = {
     code: number
     /** Close reason: the server's, ours, or a note such as `'heartbeat timeout'`; `''` when none. */
     reason: string
-    /** `true` when the closing handshake completed; always `true` for our `reconnect()`. */
+    /** `true` when the closing handshake completed; for our `reconnect()`, `true` when the socket was open (reported at once). */
     wasClean: boolean
     /** `true` when a retry is scheduled next (a `reconnecting` event follows). */
     willReconnect: boolean
@@ -55,7 +55,7 @@ export type SteadySocketEvents<In = RawData, Out = RawData> = {
     /** ms until the retry (after jitter, or from `reconnect.delay`); offline, `online` retries instead. */
     delay: number
   }
-  /** Open for `reconnect.minUptime` ms (at once with `reconnect: false`); `attempt` is back to 0. */
+  /** Open for `reconnect.minUptime` ms (5000 with `reconnect: false`); `attempt` is back to 0. */
   stable: Record<string, never>
   /** Gave up after `reconnect.maxRetries` failed retries; status is now `closed`. */
   exhausted: {
@@ -99,6 +99,7 @@ export type SocketHandlers<In = RawData, Out = RawData> = {
 /** The typed emitter every socket owns; listeners that throw are isolated and re-reported. */
 export type Emitter<E extends Record<string, unknown>> = {
   on<K extends keyof E>(type: K, fn: (payload: E[K]) => void): () => void
+  once<K extends keyof E>(type: K, fn: (payload: E[K]) => void): () => void
   off<K extends keyof E>(type: K, fn: (payload: E[K]) => void): void
   emit<K extends keyof E>(type: K, payload: E[K]): void
   has(type: keyof E): boolean
@@ -113,7 +114,22 @@ export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
       m.on(type, fn as Handler<E[typeof type]>)
       return () => m.off(type, fn as Handler<E[typeof type]>)
     },
-    off: (type, fn) => m.off(type, fn as Handler<E[typeof type]>),
+    once(type, fn) {
+      const w = ((payload: E[typeof type]) => {
+        off()
+        fn(payload)
+      }) as Handler<E[typeof type]> & { fn?: unknown }
+      w.fn = fn
+      m.on(type, w)
+      const off = () => m.off(type, w)
+      return off
+    },
+    // Also removes a listener added with once(), by the function given to it.
+    off(type, fn) {
+      const list = all.get(type)
+      const i = list ? list.findIndex((h) => h === fn || (h as { fn?: unknown }).fn === fn) : -1
+      if (i >= 0) list!.splice(i, 1)
+    },
     // mitt's own emit stops at the first listener that throws; this one calls every listener.
     emit(type, payload) {
       const list = all.get(type)

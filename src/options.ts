@@ -1,4 +1,4 @@
-import type { Codec, RawData } from './codec'
+import { isBinary, type Codec, type RawData } from './codec'
 import type { CloseInfo } from './events'
 import type { SteadySocket } from './socket'
 
@@ -79,7 +79,7 @@ export type QueueOptions = {
 export type BackpressureOptions = {
   /** Above this many native buffered bytes, `send()` queues. @default 1048576 */
   highWaterMark: number
-  /** Writing from the queue resumes at or below this. @default 262144 */
+  /** Writing from the queue resumes at or below this (not given: `highWaterMark` when that is lower). @default 262144 */
   lowWaterMark: number
 }
 
@@ -89,7 +89,7 @@ export type HeartbeatOptions = {
   interval: number
   /** ms without any inbound frame after a ping before the connection counts as dead. @default 10000 */
   timeout: number
-  /** The ping frame, or a function that returns it. @default 'ping' */
+  /** The ping frame (text or binary), or a function that returns it. @default 'ping' */
   message: RawData | (() => RawData)
   /** Frames for which this returns true are not emitted as messages. @default none */
   isPong?: ((raw: RawData) => boolean) | undefined
@@ -127,6 +127,9 @@ export type SteadySocketOptions<In = RawData, Out = RawData> = {
   /** Random source in [0, 1) for jitter. @default Math.random */
   random?: (() => number) | undefined
 }
+
+/** The longest delay a timer honours (2^31 − 1 ms): browsers and Node fire longer ones at once. */
+export const MAX_DELAY = 2147483647
 
 /** The defaults, as one frozen object. Sub-objects apply when that feature is on. */
 export const DEFAULTS = deepFreeze({
@@ -207,14 +210,16 @@ export type Normalized<In, Out> = {
 type Rule = [ok: (value: unknown) => boolean, expected: string, numeric?: true]
 const isNum = (v: unknown, max: number) => typeof v === 'number' && v >= 0 && v <= max
 const finite: Rule = [(v) => isNum(v, Number.MAX_VALUE), 'a non-negative finite number', true]
+// Timers fire at once beyond 2^31 − 1 ms (about 24.8 days) in browsers and Node: refuse such delays.
+const ms: Rule = [(v) => isNum(v, MAX_DELAY), `a number of ms from 0 to ${MAX_DELAY}`, true]
+const positiveMs: Rule = [
+  (v) => isNum(v, MAX_DELAY) && (v as number) > 0,
+  `a number of ms from 1 to ${MAX_DELAY}`,
+  true,
+]
 const unbounded: Rule = [
   (v) => isNum(v, Infinity),
   'a non-negative number (Infinity allowed)',
-  true,
-]
-const positive: Rule = [
-  (v) => typeof v === 'number' && v > 0 && v < Infinity,
-  'a positive finite number',
   true,
 ]
 const func: Rule = [(v) => typeof v === 'function', 'a function']
@@ -235,7 +240,7 @@ const RULES: Record<string, Rule> = {
   WebSocket: [func[0], 'a constructor'],
   binaryType: oneOf('blob', 'arraybuffer'),
   autoConnect: bool,
-  connectTimeout: finite,
+  connectTimeout: ms,
   recoverUnsent: bool,
   handshake: func,
   codec: [
@@ -246,8 +251,8 @@ const RULES: Record<string, Rule> = {
   ],
   watchNetwork: bool,
   random: func,
-  'reconnect.initialDelay': finite,
-  'reconnect.maxDelay': finite,
+  'reconnect.initialDelay': ms,
+  'reconnect.maxDelay': ms,
   'reconnect.factor': [
     (v) => typeof v === 'number' && v >= 1 && v < Infinity,
     'a finite number ≥ 1',
@@ -259,7 +264,7 @@ const RULES: Record<string, Rule> = {
     true,
   ],
   'reconnect.maxRetries': unbounded,
-  'reconnect.minUptime': finite,
+  'reconnect.minUptime': ms,
   'reconnect.shouldReconnect': func,
   'reconnect.delay': func,
   'queue.maxMessages': unbounded,
@@ -268,9 +273,12 @@ const RULES: Record<string, Rule> = {
   'queue.ttl': finite,
   'backpressure.highWaterMark': unbounded,
   'backpressure.lowWaterMark': finite,
-  'heartbeat.interval': positive,
-  'heartbeat.timeout': positive,
-  'heartbeat.message': [(v) => v !== undefined && v !== null, 'a frame or a function'],
+  'heartbeat.interval': positiveMs,
+  'heartbeat.timeout': positiveMs,
+  'heartbeat.message': [
+    (v) => typeof v === 'string' || typeof v === 'function' || isBinary(v),
+    'a string, binary data or a function',
+  ],
   'heartbeat.isPong': func,
 }
 
@@ -307,6 +315,9 @@ export function normalizeOptions<In, Out>(
   const protocols = out.protocols
   if (typeof protocols === 'string' || Array.isArray(protocols)) checkProtocols(protocols)
   const bp = out.backpressure as BackpressureOptions | null
+  // A high-water mark below the default low one, with no low one given, brings the low one down.
+  if (bp && (o.backpressure as BackpressureOptions | undefined)?.lowWaterMark === undefined)
+    bp.lowWaterMark = Math.min(bp.lowWaterMark, bp.highWaterMark)
   if (bp && bp.lowWaterMark > bp.highWaterMark) {
     fail(
       'backpressure.lowWaterMark',

@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff'
-import type { RawData } from './codec'
+import { isBinary, type RawData } from './codec'
 import type { SteadySocketError } from './errors'
 import {
   ClosedError,
@@ -25,6 +25,7 @@ import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
 import {
   DEFAULTS,
+  MAX_DELAY,
   normalizeOptions,
   type Normalized,
   type SteadySocketOptions,
@@ -234,7 +235,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   /** Starts connecting if `closed`; otherwise does nothing (never a second socket). */
   open(): void {
     if (this.#disposed) return
-    if (this.#state === 'closing') this.#finishClose(true)
+    if (this.#state === 'closing') this.#finishClose(false)
     if (this.#state !== 'closed' && this.#state !== 'closing') return
     this.#tries = 0
     this.#connect()
@@ -244,16 +245,22 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
     if (this.#disposed) return
+    // What the abandoned socket held goes back to the queue; the connection it held back is replaced.
+    this.#held = -1
     this.#settle()
     this.#retryTimer = clear(this.#retryTimer)
     // A close() still waiting for its handshake ends now; a live socket is replaced.
-    if (this.#closeReq) this.#finishClose(true)
+    if (this.#closeReq) this.#finishClose(false)
     const gen = ++this.#gen
-    const ws = this.#teardown(false)
+    const ws = this.#ws
+    // Clean only when a close frame could be sent: the socket was open.
+    const wasClean = ws?.readyState === 1
     if (ws) {
-      // Clean only when a close frame could be sent: the socket was open.
-      const wasClean = ws.readyState === 1
-      quietClose(ws, code, reason)
+      if (wasClean) this.#abandon(ws, code, reason)
+      else {
+        this.#teardown(false)
+        quietClose(ws, code, reason)
+      }
       this.#emitClose({ code, reason, wasClean }, true)
     }
     if (gen !== this.#gen) return
@@ -267,6 +274,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    */
   close(code = 1000, reason = ''): void {
     validateClose(code, reason)
+    // What the abandoned socket held goes back to the queue, without opening what it held back.
+    this.#held = -1
     this.#settle()
     if (this.#state === 'closed' || this.#state === 'closing') return
     this.#gen++
@@ -329,11 +338,12 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    */
   dispose(): void {
     if (this.#disposed) return
+    // First: a listener of the events below can no longer open, reconnect or queue.
+    this.#disposed = true
     this.close()
-    if (this.#closeReq) this.#finishClose(true)
+    if (this.#closeReq) this.#finishClose(false)
     const left = this.#flow.clear()
     if (left.length > 0) this.#ev.emit('drop', { messages: left, reason: 'disposed' })
-    this.#disposed = true
     this.#runWaiters()
     this.#ev.clear()
     this.clearCompat()
@@ -351,6 +361,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#stranded = 0
     this.#setStatus('connecting')
     if (gen !== this.#gen) return
+    // open()/reconnect() reset the attempt count while the status may already be 'connecting'.
+    this.#refresh()
     if (this.#o.connectTimeout > 0) {
       const ms = this.#o.connectTimeout
       this.#connectTimer = setTimeout(() => {
@@ -456,7 +468,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
       const done = handshake(this)
       if (done && typeof done.then === 'function')
         done.then(() => gen === this.#gen && this.#ready(), failed)
-      else this.#ready()
+      // The handshake may have called close() or reconnect(): then this attempt is over.
+      else if (gen === this.#gen) this.#ready()
     } catch (error) {
       failed(error)
     }
@@ -549,21 +562,19 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   ): void {
     const gen = ++this.#gen
     const live = this.#ws
-    if (kill && live !== null && live.readyState === 1) {
-      // An open socket we give up on (heartbeat, handshake) is closing, not dead: the browser may
-      // still transmit what it holds. What it never sent is known only at its close event.
-      const log = this.#flow.takeLog()
-      this.#teardown(false)
-      quietClose(live)
-      this.#hold(live, log)
-    } else {
+    if (kill && live !== null && live.readyState === 1) this.#abandon(live)
+    else {
       this.#teardown(true)
       if (kill && live) quietClose(live)
     }
     const ws = live
-    if (error) this.#fail(error)
-    if (gen !== this.#gen) return
     const close = { code, reason, wasClean }
+    if (error) this.#fail(error)
+    if (gen !== this.#gen) {
+      // An error listener called close() or reconnect(): the detached socket's close is still due.
+      if (ws) this.#emitClose(close, this.#state !== 'closed')
+      return
+    }
     const r = this.#o.reconnect
     const retry = r !== null && this.#shouldRetry(close)
     const exhausted = retry && this.#tries >= r.maxRetries
@@ -602,6 +613,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
       delay = backoffDelay(attempt, { ...r, delay: undefined, jitter: 'none' }, Math.random)
     }
     this.#setStatus('reconnecting')
+    if (gen !== this.#gen) return
     this.#ev.emit('reconnecting', { attempt, delay })
     if (gen !== this.#gen) return
     // Offline, the timer stays unset: the `online` event retries (attempts are not burnt meanwhile).
@@ -627,6 +639,18 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#teardown(false)
     this.#emitClose({ ...req, wasClean }, false)
     if (gen === this.#gen) this.#setStatus('closed')
+  }
+
+  /**
+   * Detaches and closes an open socket we give up on (heartbeat, handshake, `reconnect()`): it is
+   * closing, not dead, and the browser may still transmit what it holds. What it never sent is
+   * known only at its close event.
+   */
+  #abandon(ws: WebSocketLike, code?: number, reason?: string): void {
+    const log = this.#flow.takeLog()
+    this.#teardown(false)
+    quietClose(ws, code, reason)
+    this.#hold(ws, log)
   }
 
   /**
@@ -757,7 +781,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
         this.#flow.watchers++
         this.#flow.poll()
       }
-      if (timeout !== undefined && timeout > 0) {
+      // Beyond the timer limit (Infinity included) a timer would fire at once: no timeout then.
+      if (timeout !== undefined && timeout > 0 && timeout <= MAX_DELAY) {
         timer = setTimeout(() => {
           done()
           reject(new TimeoutError(`steadysocket: ${what} timed out after ${timeout} ms`))
@@ -777,15 +802,6 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
 const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
 
 function noop(): void {}
-
-function isBinary(data: unknown): boolean {
-  return (
-    typeof data === 'object' &&
-    data !== null &&
-    (typeof (data as Blob).size === 'number' ||
-      typeof (data as ArrayBuffer).byteLength === 'number')
-  )
-}
 
 function clear(timer: Timer): undefined {
   if (timer !== undefined) clearTimeout(timer)

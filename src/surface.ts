@@ -66,14 +66,10 @@ export abstract class SocketSurface<E extends Record<string, unknown>> extends C
 
   /** Like `on`, removed after the first call. */
   once<K extends keyof E>(type: K, fn: (payload: E[K]) => void): () => void {
-    const off = this.#ev.on(type, (payload) => {
-      off()
-      fn(payload)
-    })
-    return off
+    return this.#ev.once(type, fn)
   }
 
-  /** Removes a listener added with `on`. */
+  /** Removes a listener added with `on` or `once`. */
   off<K extends keyof E>(type: K, fn: (payload: E[K]) => void): void {
     this.#ev.off(type, fn)
   }

@@ -66,7 +66,13 @@ describe('normalizeOptions', () => {
     [{ queue: { maxBytes: -5 } }, RangeError, /queue\.maxBytes/],
     [{ queue: 'yes' }, TypeError, /"queue" must be a boolean or an object/],
     [{ backpressure: { highWaterMark: 10, lowWaterMark: 20 } }, RangeError, /lowWaterMark/],
-    [{ heartbeat: { interval: 0 } }, RangeError, /heartbeat\.interval.*positive/],
+    [{ heartbeat: { interval: 0 } }, RangeError, /heartbeat\.interval.*from 1 to 2147483647/],
+    [{ heartbeat: { timeout: 2 ** 31 } }, RangeError, /heartbeat\.timeout.*2147483647/],
+    [{ heartbeat: { message: 42 } }, TypeError, /heartbeat\.message.*string, binary data/],
+    [{ connectTimeout: 2 ** 31 }, RangeError, /connectTimeout.*from 0 to 2147483647/],
+    [{ reconnect: { maxDelay: 2 ** 31 } }, RangeError, /reconnect\.maxDelay/],
+    [{ reconnect: { initialDelay: 2 ** 40 } }, RangeError, /reconnect\.initialDelay/],
+    [{ reconnect: { minUptime: 2 ** 31 } }, RangeError, /reconnect\.minUptime/],
     [{ heartbeat: { isPong: 1 } }, TypeError, /heartbeat\.isPong/],
     [{ connectTimeout: Infinity }, RangeError, /connectTimeout/],
     [{ binaryType: 'buffer' }, TypeError, /binaryType.*"buffer"/],
@@ -91,6 +97,22 @@ describe('normalizeOptions', () => {
         connectTimeout: 0,
       }),
     ).not.toThrow()
+    expect(() =>
+      normalizeOptions({
+        reconnect: { initialDelay: 2 ** 31 - 1, maxDelay: 2 ** 31 - 1, minUptime: 2 ** 31 - 1 },
+        heartbeat: { interval: 1, timeout: 2 ** 31 - 1, message: new Uint8Array([1]) },
+        connectTimeout: 2 ** 31 - 1,
+      }),
+    ).not.toThrow()
+  })
+
+  test('a high-water mark below the default low one brings the low one down when it is not given', () => {
+    const o = normalizeOptions({ backpressure: { highWaterMark: 65536 } })
+    expect(o.backpressure).toEqual({ highWaterMark: 65536, lowWaterMark: 65536 })
+    expect(normalizeOptions({ backpressure: { highWaterMark: 4 << 20 } }).backpressure).toEqual({
+      highWaterMark: 4 << 20,
+      lowWaterMark: 262144,
+    })
   })
 })
 
