@@ -76,7 +76,11 @@ export function useSteadySocket<In = RawData, Out = RawData>(
   // Shared sockets are found by URL: a provider has none to compare, so its socket stays private.
   const share = !!options.share && typeof url !== 'function'
   const now = { c: { u: url, o: rest }, h: options as Handlers }
-  const key = url === null ? null : JSON.stringify([share, url, rest])
+  // By value (functions, so the handlers, drop out), in a canonical key order: the same options
+  // spread in another order are no change.
+  const names: string[] = []
+  JSON.stringify(options, (k, v: unknown) => (names.push(k), v))
+  const key = url === null ? null : JSON.stringify([url, options], names.sort())
   // One mutable box per component (a ref): the latest render, the held entry, early sends and
   // the stable methods.
   const [b] = useState(() => {
@@ -106,10 +110,9 @@ export function useSteadySocket<In = RawData, Out = RawData>(
     let e = alive ? prev : share ? registry?.get(key) : undefined
     if (!e) {
       const c = live(now.c, () => b.l.c)
-      const s = new SteadySocket(c.u as UrlSource, { ...(c.o as object), autoConnect: false })
+      const s = new SteadySocket(c.u as UrlSource, c.o as SteadySocketOptions)
       e = { k: key, s, n: 0 }
       if (share) (registry ??= new Map()).set(key, e)
-      if (rest.autoConnect !== false) s.open()
     }
     const entry = e
     const s = entry.s as SteadySocket<In, Out>
@@ -177,14 +180,15 @@ const EVENTS = Object.keys(HANDLERS) as (keyof typeof HANDLERS)[]
 /** Shared sockets by key; made on the first `share: true`, so importing creates nothing. */
 let registry: Map<string, Entry> | undefined
 
-const CLOSED: Snapshot = Object.freeze({
+// Read-only by its type (not frozen: every byte of an adapter counts).
+const CLOSED: Snapshot = {
   status: 'closed',
   readyState: 3,
   attempt: 0,
   url: '',
   lastClose: null,
   lastError: null,
-})
+}
 const closed = (): Snapshot => CLOSED
 /** `subscribe` without a socket: nothing to listen to; returns a no-op unsubscribe. */
 const none = (): (() => void) => closed

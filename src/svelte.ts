@@ -30,9 +30,12 @@ export type SteadySocketStore<In = RawData, Out = RawData> = {
   subscribe(run: (value: SteadySocketStoreValue<In>) => void, invalidate?: () => void): () => void
   /** `socket.send()`: queued while the socket is not open (sent once a subscriber opens it). */
   send(data: Out): SendResult
-  /** `socket.open()`, subscribers or not. */
+  /** `socket.open()`, subscribers or not; a socket opened so stays open when the last subscriber leaves. */
   open(): void
-  /** `socket.close(code, reason)`: stays closed until `open()` or a new first subscriber. */
+  /**
+   * `socket.close(code, reason)`: stays closed until `open()` or a new first subscriber (also when
+   * called right after the first subscriber, before its open ran).
+   */
   close(code?: number, reason?: string): void
   /** `socket.reconnect(code, reason)`. */
   reconnect(code?: number, reason?: string): void
@@ -63,11 +66,15 @@ export function steadySocketStore<In = RawData, Out = RawData>(
   let value: SteadySocketStoreValue<In> = { status: 'closed', attempt: 0, lastMessage: undefined }
   // One object per subscription: the same function subscribed twice counts twice.
   const subs = new Set<{ run: (value: SteadySocketStoreValue<In>) => void }>()
-  let scheduled = false
+  /** Bumped by each first subscriber and by `close()`: a pending open checks it is still wanted. */
+  let wanted = 0
+  /** Opened with `open()`: it stays open when the last subscriber leaves. */
+  let manual = false
 
   const set = (next: Partial<SteadySocketStoreValue<In>>) => {
     value = { ...value, ...next }
-    for (const sub of [...subs]) sub.run(value)
+    // Like Svelte's own stores: a subscriber removed during this round is not called by it.
+    for (const sub of [...subs]) if (subs.has(sub)) sub.run(value)
   }
   const socket = (): SteadySocket<In, Out> => {
     if (s) return s
@@ -85,20 +92,26 @@ export function steadySocketStore<In = RawData, Out = RawData>(
       const sub = { run }
       subs.add(sub)
       run(value)
-      if (subs.size === 1 && !scheduled && options.autoConnect !== false) {
-        scheduled = true
+      if (subs.size === 1 && options.autoConnect !== false) {
+        const token = ++wanted
         queueMicrotask(() => {
-          scheduled = false
-          if (subs.size > 0) socket().open()
+          if (token === wanted && subs.size > 0) socket().open()
         })
       }
       return () => {
-        if (subs.delete(sub) && subs.size === 0) s?.close()
+        if (subs.delete(sub) && subs.size === 0 && !manual) s?.close()
       }
     },
     send: (data) => socket().send(data),
-    open: () => socket().open(),
-    close: (code, reason) => s?.close(code, reason),
+    open: () => {
+      manual = true
+      socket().open()
+    },
+    close: (code, reason) => {
+      s?.close(code, reason)
+      wanted++
+      manual = false
+    },
     reconnect: (code, reason) => socket().reconnect(code, reason),
     get socket() {
       return socket()

@@ -109,7 +109,15 @@ export function useSteadySocket<In = RawData, Out = RawData>(
     socket.value = s
     sync()
   }
-  watch(() => toValue(url), start, { immediate: true })
+  // By value: a getter or ref that yields an equal URL again (a new URL object) is no change.
+  watch(
+    () => {
+      const u = toValue(url)
+      return u == null ? null : String(u)
+    },
+    start,
+    { immediate: true },
+  )
   if (scoped) onScopeDispose(() => start(null))
 
   return {

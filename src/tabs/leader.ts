@@ -186,7 +186,16 @@ export class Leader<In, Out> {
 
   #wireState(snap: Snapshot): WireState {
     const { status, attempt, url, lastClose, lastError } = snap
-    return { status, attempt, url, lastClose, lastError: lastError && this.#wireError(lastError) }
+    const { protocol, extensions } = this.sock
+    return {
+      status,
+      attempt,
+      url,
+      protocol,
+      extensions,
+      lastClose,
+      lastError: lastError && this.#wireError(lastError),
+    }
   }
 
   #wireError(e: SteadySocketError): WireError {

@@ -24,6 +24,8 @@ export type WireState = {
   status: Status
   attempt: number
   url: string
+  protocol: string
+  extensions: string
   lastClose: CloseInfo | null
   lastError: WireError | null
 }

@@ -137,6 +137,10 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
   /** A relayed send() returned 'queued': a `drain` is owed once every relay is acknowledged. */
   #owe = false
   #state: Status = 'closed'
+  /** The shared socket's subprotocol and extensions, as the leader last reported them. */
+  #protocol = ''
+  #extensions = ''
+  #binary: 'blob' | 'arraybuffer'
   #tries = 0
   #lastUrl: string
   #lastClose: CloseInfo | null = null
@@ -159,6 +163,7 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
         : (protocolsOrOptions ?? {})
     const { channel, locks, BroadcastChannel: Channel, handshake, ...rest } = all
     const o = (this.#o = normalizeOptions({ ...rest, handshake } as SteadySocketOptions<In, Out>))
+    this.#binary = o.binaryType
     const g = globalThis as {
       WebSocket?: unknown
       BroadcastChannel?: BroadcastChannelConstructor
@@ -223,6 +228,32 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
   get queuedBytes(): number {
     return this.#leader?.sock.queuedBytes ?? 0
   }
+  /** Subprotocol the server chose for the shared socket's current (or last) connection. */
+  get protocol(): string {
+    return this.#leader?.sock.protocol ?? this.#protocol
+  }
+  /** Extensions the server chose for the shared socket's current (or last) connection. */
+  get extensions(): string {
+    return this.#leader?.sock.extensions ?? this.#extensions
+  }
+  /**
+   * Applied to the shared socket while this tab leads (and when it takes the lead). A follower
+   * receives frames as the leader's socket made them: use the same `binaryType` in every tab.
+   * @default 'blob'
+   */
+  get binaryType(): 'blob' | 'arraybuffer' {
+    return this.#binary
+  }
+  /** Other values throw a `SyntaxError`, as on `SteadySocket`. */
+  set binaryType(value: 'blob' | 'arraybuffer') {
+    const L = this.#leader
+    if (L) L.sock.binaryType = value
+    else if (value !== 'blob' && value !== 'arraybuffer')
+      throw new SyntaxError(
+        `steadysocket: binaryType must be 'blob' or 'arraybuffer', got ${String(value)}`,
+      )
+    this.#binary = value
+  }
   /** True while this tab owns the shared socket (always, where Web Locks or BroadcastChannel are missing). */
   get isLeader(): boolean {
     return this.#leader !== null
@@ -279,6 +310,23 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     if (!this.#joined) this.#join()
     else if (this.#leader) this.#leader.sock.reconnect(code, reason)
     else this.#post({ t: 'cmd', c: 'reconnect', code, reason })
+  }
+
+  /**
+   * Removes and returns this tab's queued messages (no `drop` event: the caller has them). In the
+   * leader, the shared queue keeps other tabs' messages. In a follower, whatever it sent is
+   * already with the leader, out of reach: it returns `[]`.
+   */
+  clearQueue(): Out[] {
+    const L = this.#leader
+    if (!L) return []
+    const mine: Out[] = []
+    for (const e of L.sock.clearQueue()) {
+      if (e.o === this.#id) mine.push(e.d)
+      else L.sock.send(e)
+    }
+    this.#runWaiters()
+    return mine
   }
 
   /**
@@ -467,6 +515,7 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#term = Math.max(this.#term + 1, Date.now())
     this.#leaderId = this.#id
     const L = (this.#leader = new Leader(this.#src, this.#init, this.#host()))
+    L.sock.binaryType = this.#binary
     if (lost) this.#fire('close', { ...GONE, code: 1006, reason: 'leader tab gone' })
     if (this.#group) this.#ev.emit('leader', { isLeader: true })
     const inherit = this.#inherit
@@ -543,6 +592,8 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     const k = this.#lastClose
     this.#tries = w.attempt
     this.#lastUrl = w.url
+    this.#protocol = w.protocol
+    this.#extensions = w.extensions
     this.#lastClose = c && k && c.code === k.code && c.reason === k.reason ? k : c
     this.#lastError = w.lastError && this.#revive(w.lastError)
     this.#update(w.status)

@@ -25,7 +25,13 @@ export function resolveUrl(input: string | URL): string {
 
 /** The requested subprotocols, or the `SyntaxError` for an invalid or duplicated one. */
 export function checkProtocols(protocols: string | string[]): string[] {
-  const list = typeof protocols === 'string' ? [protocols] : [...protocols]
+  // WebIDL's (DOMString or sequence<DOMString>): an iterable is a list, anything else (null
+  // included) is converted to a string, as browsers do.
+  const p: unknown = protocols
+  const list =
+    typeof p === 'object' && p !== null && Symbol.iterator in p
+      ? [...(p as Iterable<unknown>)].map(String)
+      : [String(p)]
   list.forEach((protocol, index) => {
     const problem = !TOKEN.test(protocol)
       ? 'is invalid'

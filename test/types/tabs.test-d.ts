@@ -52,7 +52,15 @@ type Shared =
   | 'isClosed'
   | 'onmessage'
   | 'addEventListener'
+  | 'protocol'
+  | 'extensions'
+  | 'binaryType'
+  | 'clearQueue'
 expectTypeOf(tab).toExtend<Pick<SteadySocket<ServerMsg, ClientMsg>, Shared>>()
+// The whole SteadySocket surface: no public member is missing from TabSocket.
+expectTypeOf<
+  Exclude<keyof SteadySocket<ServerMsg, ClientMsg>, keyof TabSocket<ServerMsg, ClientMsg>>
+>().toEqualTypeOf<never>()
 
 // The handshake gets the TabSocket; the browser's own APIs fit the injection options.
 new TabSocket<ServerMsg, ClientMsg>('wss://example.com/live', {

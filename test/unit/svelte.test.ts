@@ -150,7 +150,7 @@ describe('steadySocketStore', () => {
     expect(server.lastConnection!.state).toBe('closed')
   })
 
-  test('with autoConnect false, subscribers do not open it', async () => {
+  test('with autoConnect false, subscribers do not open it, and what open() opened stays open', async () => {
     const feed = store({ autoConnect: false })
     const off = feed.subscribe(() => {})
     await tick()
@@ -159,6 +159,9 @@ describe('steadySocketStore', () => {
     await tick()
     expect(get(feed).status).toBe('open')
     off()
+    await tick()
+    expect(get(feed).status).toBe('open')
+    feed.close()
     await tick()
     expect(get(feed).status).toBe('closed')
   })
