@@ -152,9 +152,20 @@ export class Flow<Out> {
     return false
   }
 
-  /** Removes and returns every queued message. */
-  clear(): Out[] {
-    return this.queue.drain().map((e) => e.data)
+  /** Removes and returns the queued messages `which` accepts (every one without it), in order. */
+  clear(which?: (message: Out) => boolean): Out[] {
+    const all = this.queue.drain()
+    if (!which) return all.map((e) => e.data)
+    let take: boolean[]
+    try {
+      take = all.map((e) => which(e.data))
+    } catch (error) {
+      for (const e of all) this.queue.push(e)
+      throw error
+    }
+    const out: Out[] = []
+    all.forEach((e, i) => (take[i] ? out.push(e.data) : this.queue.push(e)))
+    return out
   }
 
   /** Polls the native buffer until the queue drains and no flush() waits. */

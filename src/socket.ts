@@ -325,9 +325,12 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     })
   }
 
-  /** Removes and returns the queued messages (no `drop` event: the caller has them). */
-  clearQueue(): Out[] {
-    const messages = this.#flow.clear()
+  /**
+   * Removes and returns the queued messages (no `drop` event: the caller has them). With `which`,
+   * only those it returns true for; the others keep their place.
+   */
+  clearQueue(which?: (message: Out) => boolean): Out[] {
+    const messages = this.#flow.clear(which)
     this.#runWaiters()
     return messages
   }

@@ -152,8 +152,14 @@ export class Leader<In, Out> {
     this.#h.post({ t: 'ack', to: from, s, r })
   }
 
-  /** Writes a message nobody else will re-send (the previous leader's queue, this tab's own). */
+  /**
+   * Writes a message handed over (the previous leader's queue, this tab's own). It counts as
+   * written for the dedupe table: a tab that re-sends it later (back from a hidden page) is only
+   * acknowledged.
+   */
   take(e: Envelope<Out>): void {
+    const acked = this.#h.acked
+    if (e.s > (acked.get(e.o) ?? 0)) acked.set(e.o, e.s)
     this.sock.send(e)
   }
 
@@ -168,13 +174,15 @@ export class Leader<In, Out> {
 
   /**
    * Leaves the lead: hands the messages other tabs had queued here to the next leader (`bye`),
-   * closes the socket and returns this tab's own queued messages.
+   * closes the socket and returns this tab's own queued messages. With `all` (the page is hidden,
+   * maybe for good) its own go in the `bye` too; the tab keeps them, and the next leader's dedupe
+   * table makes a later re-send of them a no-op.
    */
-  leave(code: number, reason: string): Envelope<Out>[] {
+  leave(code: number, reason: string, all = false): Envelope<Out>[] {
     for (const off of this.#offs) off()
     const s = this.sock
     const queued = s.clearQueue()
-    this.#h.post({ t: 'bye', q: queued.filter((e) => e.o !== this.#h.id) })
+    this.#h.post({ t: 'bye', q: all ? queued : queued.filter((e) => e.o !== this.#h.id) })
     s.close(code, reason)
     s.dispose()
     return queued.filter((e) => e.o === this.#h.id)

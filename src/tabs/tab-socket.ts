@@ -137,6 +137,13 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
   /** A relayed send() returned 'queued': a `drain` is owed once every relay is acknowledged. */
   #owe = false
   #state: Status = 'closed'
+  /** The current leader's state has arrived; until then its frames wait in `#early`. */
+  #synced = false
+  /** Set while this tab holds the lock and waits for the previous leader's `bye`. */
+  #byeWait: (() => void) | null = null
+  #early: RawData[] = []
+  /** Tabs heard on the channel (and not gone): a new leader broadcasts to them from the start. */
+  readonly #seen = new Set<string>()
   /** The shared socket's subprotocol and extensions, as the leader last reported them. */
   #protocol = ''
   #extensions = ''
@@ -307,26 +314,25 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
     if (this.#disposed || this.#hidden) return
-    if (!this.#joined) this.#join()
-    else if (this.#leader) this.#leader.sock.reconnect(code, reason)
+    if (!this.#joined) {
+      this.#join()
+      // The shared socket may be waiting in backoff: a hello only opens a closed one.
+      if (!this.#leader) this.#post({ t: 'cmd', c: 'reconnect', code, reason })
+    } else if (this.#leader) this.#leader.sock.reconnect(code, reason)
     else this.#post({ t: 'cmd', c: 'reconnect', code, reason })
   }
 
   /**
-   * Removes and returns this tab's queued messages (no `drop` event: the caller has them). In the
-   * leader, the shared queue keeps other tabs' messages. In a follower, whatever it sent is
-   * already with the leader, out of reach: it returns `[]`.
+   * Removes and returns this tab's queued messages (those `which` accepts, with it; no `drop`
+   * event: the caller has them). In the leader, the shared queue keeps other tabs' messages. In a
+   * follower, whatever it sent is already with the leader, out of reach: it returns `[]`.
    */
-  clearQueue(): Out[] {
+  clearQueue(which?: (message: Out) => boolean): Out[] {
     const L = this.#leader
     if (!L) return []
-    const mine: Out[] = []
-    for (const e of L.sock.clearQueue()) {
-      if (e.o === this.#id) mine.push(e.d)
-      else L.sock.send(e)
-    }
+    const mine = L.sock.clearQueue((e) => e.o === this.#id && (!which || which(e.d)))
     this.#runWaiters()
-    return mine
+    return mine.map((e) => e.d)
   }
 
   /**
@@ -434,13 +440,19 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
         { signal: ac.signal },
         () =>
           new Promise<void>((release) => {
-            // One task later, so that what the previous leader posted before it died (acks,
-            // its `bye`) is read before this tab decides what is left to write.
-            setTimeout(
-              () =>
-                this.#abort === ac ? this.#lead(release, this.#state !== 'closed') : release(),
-              0,
-            )
+            const go = () =>
+              this.#abort === ac ? this.#lead(release, this.#state !== 'closed') : release()
+            // What the previous leader posted before it left (its last acks, then its `bye`,
+            // in channel order) must be read before this tab decides what is left to write: the
+            // lock can be granted before they arrive. A leader that crashed says nothing: wait
+            // a bounded time for it.
+            if (this.#leaderId === null) return void setTimeout(go, 0)
+            const timer = setTimeout(() => this.#byeWait?.(), BYE_WAIT)
+            this.#byeWait = () => {
+              this.#byeWait = null
+              clearTimeout(timer)
+              setTimeout(go, 0)
+            }
           }),
       )
       .catch(() => {
@@ -462,7 +474,7 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     if (!this.#joined || this.#hidden) return
     this.#hidden = true
     const was = this.#state
-    this.#leave(1000, 'tab hidden')
+    this.#leave(1000, 'tab hidden', true)
     if (was === 'open')
       this.#fire('close', { code: 1000, reason: 'tab hidden', wasClean: true, willReconnect: true })
     if (was !== 'closed') this.#update('reconnecting')
@@ -492,11 +504,11 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
   }
 
   /** This tab leaves the group: the leader hands over, then the lock and channel go. */
-  #leave(code: number, reason: string): void {
+  #leave(code: number, reason: string, handOver = false): void {
     const L = this.#leader
     if (L) {
       this.#leader = null
-      for (const e of L.leave(code, reason)) this.#pending.set(e.s, e.d)
+      for (const e of L.leave(code, reason, handOver)) this.#pending.set(e.s, e.d)
     } else this.#post({ t: 'leave' })
     this.#abort?.abort()
     this.#release?.()
@@ -504,7 +516,10 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#bc?.close()
     this.#bc = null
     this.#leaderId = this.#inherit = null
-    if (L) this.#ev.emit('leader', { isLeader: false })
+    if (L) {
+      this.#update(this.#state) // isLeader in the snapshot first
+      this.#ev.emit('leader', { isLeader: false })
+    }
   }
 
   /** This tab got the lock (or is alone): it makes the socket and writes what is left to write. */
@@ -516,8 +531,12 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#leaderId = this.#id
     const L = (this.#leader = new Leader(this.#src, this.#init, this.#host()))
     L.sock.binaryType = this.#binary
-    if (lost) this.#fire('close', { ...GONE, code: 1006, reason: 'leader tab gone' })
-    if (this.#group) this.#ev.emit('leader', { isLeader: true })
+    for (const id of this.#seen) L.peers.add(id)
+    if (lost) this.#gone(1006, 'leader tab gone')
+    if (this.#group) {
+      this.#update(this.#state) // isLeader in the snapshot first
+      this.#ev.emit('leader', { isLeader: true })
+    }
     const inherit = this.#inherit
     this.#inherit = null
     if (inherit) {
@@ -526,9 +545,10 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     }
     for (const [s, d] of this.#pending) L.take({ o: this.#id, s, d })
     this.#pending.clear()
-    for (const [id, done] of this.#flushes) if (done === undefined) this.#ask(L, id)
     if (open) L.sock.open()
     else this.#update(this.#state)
+    // After open(): a closed socket's flush() would reject at once.
+    for (const [id, done] of this.#flushes) if (done === undefined) this.#ask(L, id)
     L.announce()
   }
 
@@ -538,7 +558,9 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#term = term
     this.#leaderId = from
     this.#inherit = null
-    if (lost) this.#fire('close', { ...GONE, code: 1006, reason: 'leader tab gone' })
+    this.#synced = false
+    this.#early = []
+    if (lost) this.#gone(1006, 'leader tab gone')
     this.#post({ t: 'hello', open: false })
     for (const [s, d] of this.#pending) this.#post({ t: 'send', to: from, s, d })
     for (const [id, done] of this.#flushes) {
@@ -547,6 +569,8 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
   }
 
   #receive(m: Wire<Out>): void {
+    if (m.t === 'leave' || m.t === 'bye') this.#seen.delete(m.f)
+    else this.#seen.add(m.f)
     const L = this.#leader
     switch (m.t) {
       case 'hello':
@@ -581,7 +605,7 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     // state, msg, event: only from the leader of the newest term.
     if (L || m.term < this.#term) return
     if (m.term > this.#term || m.f !== this.#leaderId) this.#follow(m.f, m.term)
-    if (m.t === 'msg') return this.#decode(m.raw)
+    if (m.t === 'msg') return this.#synced ? this.#decode(m.raw) : void this.#early.push(m.raw)
     if (m.t === 'event') {
       if (m.k !== 'drain') return this.#fire(m.k, m.k === 'error' ? this.#revive(m.p) : m.p)
       this.#busy = false
@@ -594,9 +618,17 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#lastUrl = w.url
     this.#protocol = w.protocol
     this.#extensions = w.extensions
-    this.#lastClose = c && k && c.code === k.code && c.reason === k.reason ? k : c
-    this.#lastError = w.lastError && this.#revive(w.lastError)
+    // A new leader that has seen no close yet does not erase the handover's close.
+    this.#lastClose = c && k && c.code === k.code && c.reason === k.reason ? k : (c ?? k)
+    // Decode errors are each tab's own: the leader's codec is not this tab's.
+    const e = w.lastError
+    if (e && e.name !== 'DecodeError') this.#lastError = this.#revive(e)
     this.#update(w.status)
+    if (!this.#synced) {
+      // Frames that came before this leader's first state: delivered after the open it implies.
+      this.#synced = true
+      for (const raw of this.#early.splice(0)) this.#decode(raw)
+    }
   }
 
   #onAck(to: string, s: number, r: SendResult): void {
@@ -618,10 +650,18 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#term = term
     this.#leaderId = null
     this.#inherit = q.length > 0 ? q : null
+    this.#byeWait?.()
     if (this.#state === 'closed') return
-    if (this.#state === 'open')
-      this.#fire('close', { ...GONE, code: 1001, reason: 'leader tab left' })
+    if (this.#state === 'open') this.#gone(1001, 'leader tab left')
     this.#update('reconnecting')
+  }
+
+  /** The shared connection ended for this tab because its leader went: a reconnect, to it. */
+  #gone(code: number, reason: string): void {
+    const close = { code, reason, wasClean: false }
+    this.#lastClose = close
+    this.#update(this.#state)
+    this.#fire('close', { ...close, willReconnect: true })
   }
 
   /** Owes a `drain` (a send returned 'queued'): pay it once the leader took everything. */
@@ -681,7 +721,8 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
 
   #ask(L: Leader<In, Out>, id: number): void {
     const done = (e: SteadySocketError | null) => {
-      if (!this.#flushes.has(id)) return
+      // A leader that left (page hidden) answers for nothing: the next one is asked again.
+      if (this.#leader !== L || !this.#flushes.has(id)) return
       this.#flushes.set(id, e)
       this.#runWaiters()
     }
@@ -788,7 +829,8 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
   }
 }
 
-const GONE = { wasClean: false, willReconnect: true }
+/** ms a tab given the lock waits for the previous leader's `bye` (a crashed leader sends none). */
+const BYE_WAIT = 150
 
 function checkTimeout(what: string, timeout: unknown): void {
   if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {

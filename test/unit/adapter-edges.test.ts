@@ -291,7 +291,7 @@ describe('Svelte steadySocketStore', () => {
 // TabSocket
 // ---------------------------------------------------------------------------------------------
 
-async function settle(steps = 25): Promise<void> {
+async function settle(steps = 200): Promise<void> {
   for (let i = 0; i < steps; i++) await vi.advanceTimersByTimeAsync(1)
 }
 

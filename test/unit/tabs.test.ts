@@ -19,7 +19,7 @@ afterEach(() => {
 })
 
 /** Lets every queued delivery, lock grant and socket event through, one fake millisecond at a time. */
-async function settle(steps = 25): Promise<void> {
+async function settle(steps = 200): Promise<void> {
   for (let i = 0; i < steps; i++) await vi.advanceTimersByTimeAsync(1)
 }
 
@@ -331,7 +331,8 @@ describe('TabSocket: handover', () => {
     crash(g, leader)
     sender.send('edge 1') // reaches the next tab before it leads: ignored
     // Step until the next leader took the lock but has not announced itself yet.
-    for (let i = 0; i < 10 && !g.leaders().length; i++) await vi.advanceTimersByTimeAsync(1)
+    // (A crashed leader sends no `bye`: the next one leads after waiting BYE_WAIT for it.)
+    for (let i = 0; i < 300 && !g.leaders().length; i++) await vi.advanceTimersByTimeAsync(1)
     expect(follower.isLeader).toBe(true)
     sender.send('edge 2') // reaches the new leader first, but was meant for the old one
     await settle()
@@ -350,12 +351,13 @@ describe('TabSocket: handover', () => {
     ]
     const tab = (s: TabSocket<Msg, Msg>) => g.tabs[g.sockets.indexOf(s)]!
     // The leader's messages reach `a` late, so `a` hears of the next leader before the ack.
-    g.world.slow(tab(leader), tab(a), 10)
+    // Later than the next leader's wait for a `bye` (a crashed leader sends none).
+    g.world.slow(tab(leader), tab(a), 300)
     a.send('once')
     await vi.advanceTimersByTimeAsync(2) // the leader wrote it and acknowledged it
     expect(g.server.received).toEqual(['once'])
     crash(g, leader)
-    await settle()
+    await settle(400)
     expect(b.isLeader).toBe(true)
     expect(g.sends('once')).toBe(2) // `a` re-sent it to the new leader…
     expect(g.server.received).toEqual(['once']) // …which knew it was written
@@ -391,7 +393,7 @@ describe('TabSocket: handover', () => {
     expect(g.server.live).toHaveLength(1)
   })
 
-  test('a `bye` read after the next leader took the lock still hands the queue over', async () => {
+  test('the next leader waits for a `bye` that is slower than the lock', async () => {
     const g = group(2)
     g.server.mode = 'manual'
     await settle()
@@ -399,13 +401,31 @@ describe('TabSocket: handover', () => {
     const follower = g.sockets.find((s) => s !== leader)!
     follower.send('queued in the leader')
     await settle()
-    // Channel messages now take longer than a lock grant: the follower leads before the bye.
+    // Channel messages now take longer than a lock grant.
     g.world.latency = 5
     g.server.mode = 'accept'
     leader.close()
     await vi.advanceTimersByTimeAsync(2)
-    expect(follower.isLeader).toBe(true)
+    expect(follower.isLeader).toBe(false) // holds the lock, waits for the bye
     await settle()
+    expect(follower.isLeader).toBe(true)
+    expect(g.server.received).toEqual(['queued in the leader'])
+  })
+
+  test('a `bye` read after the next leader stopped waiting for it still hands the queue over', async () => {
+    const g = group(2)
+    g.server.mode = 'manual'
+    await settle()
+    const leader = g.leaders()[0]!
+    const follower = g.sockets.find((s) => s !== leader)!
+    follower.send('queued in the leader')
+    await settle()
+    g.world.latency = 300 // slower than the wait for it
+    g.server.mode = 'accept'
+    leader.close()
+    await vi.advanceTimersByTimeAsync(200)
+    expect(follower.isLeader).toBe(true)
+    await settle(400)
     expect(g.server.received).toEqual(['queued in the leader'])
   })
 
