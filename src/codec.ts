@@ -35,12 +35,18 @@ export function json<In = unknown, Out = In>(): Codec<In, Out> {
   }
 }
 
-/** A Blob, an ArrayBuffer or a view: what `send()` writes as a binary frame. */
+/**
+ * A Blob, an ArrayBuffer or a view: what `send()` writes as a binary frame. Checked by brand, not
+ * shape (a `Map` has a numeric `size` too), and across realms (frames, workers' transfers).
+ */
 export function isBinary(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false
+  if (ArrayBuffer.isView(data)) return true
+  const tag = Object.prototype.toString.call(data)
   return (
-    typeof data === 'object' &&
-    data !== null &&
-    (typeof (data as Blob).size === 'number' ||
-      typeof (data as ArrayBuffer).byteLength === 'number')
+    tag === '[object ArrayBuffer]' ||
+    tag === '[object Blob]' ||
+    tag === '[object File]' ||
+    tag === '[object SharedArrayBuffer]'
   )
 }

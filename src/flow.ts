@@ -63,7 +63,8 @@ export class Flow<Out> {
 
   send(data: Out, raw: RawData): SendResult {
     const ws = this.ws
-    if (ws !== null && (this.queue.length === 0 || this.direct)) {
+    // readyState: between a failed socket's error and close events, a write would be discarded.
+    if (ws !== null && ws.readyState === 1 && (this.queue.length === 0 || this.direct)) {
       const buffered = ws.bufferedAmount
       if (buffered <= this.#high || this.direct) {
         // What the handshake sends belongs to that connection (the next one runs its own

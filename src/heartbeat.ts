@@ -37,9 +37,12 @@ export class Heartbeat {
     this.#ticker = this.#deadline = undefined
   }
 
-  /** Pings now and starts a fresh deadline (page shown again, clock jumped). */
+  /**
+   * Pings now (page shown again). A pending deadline stands, so that a tab shown again and again
+   * cannot keep a dead connection alive; one already overdue was frozen with the page: a fresh one.
+   */
   probe(): void {
-    this.#beat(true)
+    this.#beat(this.#deadline === undefined || Date.now() - this.#armedAt > this.#o.timeout)
   }
 
   #onTick = (): void => {
@@ -57,10 +60,10 @@ export class Heartbeat {
     try {
       frame = typeof m === 'function' ? m() : m
     } catch (error) {
-      // The deadline still runs: with no ping, silence still proves the connection dead.
+      // No ping, no deadline: a quiet but healthy peer must not be killed for the app's bug.
       reportLater(error)
     }
-    if (frame !== undefined && !this.#ping(frame)) return
+    if (frame === undefined || !this.#ping(frame)) return
     if (fresh || this.#deadline === undefined || this.rx) this.#arm()
   }
 
@@ -76,7 +79,7 @@ export class Heartbeat {
     if (this.rx) return
     // A deadline that fires far too late was frozen with the page: frames may be queued behind
     // it, so give the connection one fresh probe instead of declaring it dead.
-    if (Date.now() - this.#armedAt > this.#o.timeout * 2 + 1000) return this.probe()
+    if (Date.now() - this.#armedAt > this.#o.timeout * 2 + 1000) return this.#beat(true)
     this.#dead()
   }
 }

@@ -89,7 +89,7 @@ export type HeartbeatOptions = {
   interval: number
   /** ms without any inbound frame after a ping before the connection counts as dead. @default 10000 */
   timeout: number
-  /** The ping frame (text or binary), or a function that returns it. @default 'ping' */
+  /** The ping frame (text or binary), or a function that returns it (a throw: no ping, no deadline). @default 'ping' */
   message: RawData | (() => RawData)
   /** Frames for which this returns true are not emitted as messages. @default none */
   isPong?: ((raw: RawData) => boolean) | undefined
@@ -118,7 +118,10 @@ export type SteadySocketOptions<In = RawData, Out = RawData> = {
   recoverUnsent?: boolean | undefined
   /** `true`, or heartbeat settings. @default false */
   heartbeat?: boolean | Loose<HeartbeatOptions> | undefined
-  /** Runs on every open before the queue flushes; rejection = failed attempt. @default none */
+  /**
+   * Runs on every open before the queue flushes; rejection = failed attempt. Sends while it runs
+   * are its own: written ahead of the queue, never re-sent by `recoverUnsent`. @default none
+   */
   handshake?: ((socket: SteadySocket<In, Out>) => void | Promise<void>) | undefined
   /** Encodes `send()` arguments and decodes inbound frames. @default raw */
   codec?: Codec<In, Out> | undefined

@@ -9,7 +9,6 @@ import {
   HandshakeError,
   HeartbeatTimeoutError,
   ProviderError,
-  TimeoutError,
 } from './errors'
 import {
   call,
@@ -25,7 +24,6 @@ import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
 import {
   DEFAULTS,
-  MAX_DELAY,
   normalizeOptions,
   type Normalized,
   type SteadySocketOptions,
@@ -34,6 +32,7 @@ import {
 } from './options'
 import { SocketSurface } from './surface'
 import { toWebSocketUrl, validateClose, type UrlSource } from './url'
+import { checkTimeout, waitFor } from './wait'
 
 /** An immutable view of the socket's state; a new object only when one of its fields changes. */
 export type Snapshot = Readonly<{
@@ -225,7 +224,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    * (`'dropped'`). Never throws for state reasons.
    */
   send(data: Out): SendResult {
-    if (this.#disposed) return 'dropped'
+    if (this.#disposed) {
+      // Heard only by listeners still attached while dispose() runs; a no-op afterwards.
+      this.#ev.emit('drop', { messages: [data], reason: 'disposed' })
+      return 'dropped'
+    }
     const codec = this.#o.codec
     const raw = codec === undefined ? (data as RawData) : codec.encode(data)
     // Like the native send(): what is neither text nor binary is sent as its string form.
@@ -303,26 +306,42 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
 
   /** Resolves when open (at once if it is); rejects if the socket is or becomes `closed`, or on timeout. */
   opened(options?: { timeout?: number }): Promise<void> {
-    return this.#wait('opened()', options?.timeout, false, () =>
-      this.#state === 'open'
-        ? true
-        : this.#state === 'closed'
-          ? new ClosedError('steadysocket: the socket is closed')
-          : false,
+    const timeout = options?.timeout
+    checkTimeout('opened()', timeout)
+    return waitFor(this.#waiters, 'opened()', timeout, () =>
+      this.#disposed
+        ? new ClosedError('steadysocket: the socket was disposed')
+        : this.#state === 'open'
+          ? true
+          : this.#state === 'closed'
+            ? new ClosedError('steadysocket: the socket is closed')
+            : false,
     )
   }
 
   /** Resolves when the queue is empty and the native buffer is 0; rejects if `closed` first, or on timeout. */
   flush(options?: { timeout?: number }): Promise<void> {
-    return this.#wait('flush()', options?.timeout, true, () => {
-      const queued = this.#flow.queue.length
-      const buffered = this.#ws ? this.#ws.bufferedAmount : this.#stranded
-      if (queued === 0 && buffered === 0 && !this.#limbo) return true
-      if (this.#state !== 'closed') return false
-      return new ClosedError(
-        `steadysocket: the socket closed with ${queued} messages queued and ${buffered} bytes unsent`,
-      )
-    })
+    const timeout = options?.timeout
+    checkTimeout('flush()', timeout)
+    // The native buffer is polled while a flush() waits (it drains without an event).
+    const flow = this.#flow
+    flow.watchers++
+    flow.poll()
+    return waitFor(
+      this.#waiters,
+      'flush()',
+      timeout,
+      () => {
+        const queued = flow.queue.length
+        const buffered = this.#ws ? this.#ws.bufferedAmount : this.#stranded
+        if (queued === 0 && buffered === 0 && !this.#limbo) return true
+        if (this.#state !== 'closed') return false
+        return new ClosedError(
+          `steadysocket: the socket closed with ${queued} messages queued and ${buffered} bytes unsent`,
+        )
+      },
+      () => flow.watchers--,
+    )
   }
 
   /**
@@ -748,50 +767,6 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
       url: this.#lastUrl,
       lastClose: this.#lastClose,
       lastError: this.#lastError,
-    })
-  }
-
-  #wait(
-    what: string,
-    timeout: number | undefined,
-    flush: boolean,
-    check: () => boolean | Error,
-  ): Promise<void> {
-    if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
-      throw new TypeError(
-        `steadysocket: ${what} timeout must be a non-negative number of ms, got ${String(timeout)}`,
-      )
-    }
-    return new Promise<void>((resolve, reject) => {
-      let timer: Timer
-      const done = () => {
-        this.#waiters.delete(run)
-        timer = clear(timer)
-        if (flush) this.#flow.watchers--
-      }
-      const run = () => {
-        const result =
-          this.#disposed && !flush
-            ? new ClosedError('steadysocket: the socket was disposed')
-            : check()
-        if (result === false) return
-        done()
-        if (result === true) resolve()
-        else reject(result)
-      }
-      this.#waiters.add(run)
-      if (flush) {
-        this.#flow.watchers++
-        this.#flow.poll()
-      }
-      // Beyond the timer limit (Infinity included) a timer would fire at once: no timeout then.
-      if (timeout !== undefined && timeout > 0 && timeout <= MAX_DELAY) {
-        timer = setTimeout(() => {
-          done()
-          reject(new TimeoutError(`steadysocket: ${what} timed out after ${timeout} ms`))
-        }, timeout)
-      }
-      run()
     })
   }
 

@@ -1,5 +1,5 @@
 import type { RawData } from '../codec'
-import { ClosedError, DecodeError, TimeoutError, type SteadySocketError } from '../errors'
+import { ClosedError, DecodeError, type SteadySocketError } from '../errors'
 import {
   call,
   createEmitter,
@@ -13,6 +13,7 @@ import { normalizeOptions, type Normalized, type SteadySocketOptions } from '../
 import type { Snapshot } from '../socket'
 import { SocketSurface } from '../surface'
 import { toWebSocketUrl, validateClose, type UrlSource } from '../url'
+import { checkTimeout, waitFor } from '../wait'
 import { Leader, type LeaderHost, type LeaderOptions } from './leader'
 import {
   describe,
@@ -357,7 +358,8 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
 
   /** Resolves when the shared socket is open (at once if it is); rejects if it is or becomes `closed`, or on timeout. */
   opened(options?: { timeout?: number }): Promise<void> {
-    return this.#wait('opened()', options?.timeout, () =>
+    checkTimeout('opened()', options?.timeout)
+    return waitFor(this.#waiters, 'opened()', options?.timeout, () =>
       this.#state === 'open'
         ? true
         : this.#state === 'closed'
@@ -376,7 +378,8 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#flushes.set(id, undefined)
     if (this.#leader) this.#ask(this.#leader, id)
     else this.#post({ t: 'flush', to: this.#leaderId, id })
-    return this.#wait(
+    return waitFor(
+      this.#waiters,
       'flush()',
       options?.timeout,
       () => {
@@ -792,38 +795,6 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
     })
   }
 
-  #wait(
-    what: string,
-    timeout: number | undefined,
-    check: () => boolean | Error,
-    cleanup?: () => void,
-  ): Promise<void> {
-    checkTimeout(what, timeout)
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const done = () => {
-        this.#waiters.delete(run)
-        if (timer !== undefined) clearTimeout(timer)
-        cleanup?.()
-      }
-      const run = () => {
-        const result = check()
-        if (result === false) return
-        done()
-        if (result === true) resolve()
-        else reject(result)
-      }
-      this.#waiters.add(run)
-      if (timeout) {
-        timer = setTimeout(() => {
-          done()
-          reject(new TimeoutError(`steadysocket: ${what} timed out after ${timeout} ms`))
-        }, timeout)
-      }
-      run()
-    })
-  }
-
   #runWaiters(): void {
     if (this.#waiters.size > 0) for (const run of [...this.#waiters]) run()
   }
@@ -831,11 +802,3 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
 
 /** ms a tab given the lock waits for the previous leader's `bye` (a crashed leader sends none). */
 const BYE_WAIT = 150
-
-function checkTimeout(what: string, timeout: unknown): void {
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
-    throw new TypeError(
-      `steadysocket: ${what} timeout must be a non-negative number of ms, got ${String(timeout)}`,
-    )
-  }
-}
