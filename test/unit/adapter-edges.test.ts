@@ -16,7 +16,7 @@ import { steadySocketStore, type SteadySocketStoreValue } from '../../src/svelte
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import { FakeServer, FakeWebSocket } from '../../src/testing/index'
 import { useSteadySocket as useVueSocket } from '../../src/vue'
-import { FakeTabs, type FakeTab } from './fake-tabs'
+import { settle, tabGroup } from './fake-tabs'
 import { tick } from './helpers'
 
 const URL_A = 'ws://example.test/a'
@@ -291,33 +291,8 @@ describe('Svelte steadySocketStore', () => {
 // TabSocket
 // ---------------------------------------------------------------------------------------------
 
-async function settle(steps = 200): Promise<void> {
-  for (let i = 0; i < steps; i++) await vi.advanceTimersByTimeAsync(1)
-}
-
-function group(n: number, options: TabSocketOptions<string, string> = {}) {
-  const world = new FakeTabs()
-  const tabs: FakeTab[] = []
-  const sockets: TabSocket<string, string>[] = []
-  const add = (extra: TabSocketOptions<string, string> = {}) => {
-    const tab = world.tab()
-    const socket = new TabSocket<string, string>(URL_A, {
-      WebSocket: server.WebSocket,
-      locks: tab.locks,
-      BroadcastChannel: tab.BroadcastChannel,
-      random: () => 1,
-      reconnect: { initialDelay: 1000, jitter: 'none' },
-      ...options,
-      ...extra,
-    })
-    tabs.push(tab)
-    sockets.push(socket)
-    made.push(socket)
-    return socket
-  }
-  for (let i = 0; i < n; i++) add()
-  return { world, tabs, sockets, add }
-}
+const group = (n: number, options: TabSocketOptions<string, string> = {}) =>
+  tabGroup(URL_A, made, n, options, server)
 
 describe('TabSocket has the SteadySocket surface', () => {
   test('Tabs: without Web Locks it is a plain SteadySocket: protocol, extensions, binaryType, clearQueue', async () => {

@@ -2,11 +2,14 @@
 // delivery and lock grant happens in a later task (setTimeout 0), as in browsers, so fake timers
 // control them. A tab can crash: its channels go deaf and mute and its locks are released,
 // but what it posted before is still delivered (it had already left the tab).
+import { vi } from 'vitest'
+import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import type {
   BroadcastChannelConstructor,
   ChannelLike,
   LockManagerLike,
 } from '../../src/tabs/tab-socket'
+import { FakeServer } from '../../src/testing/index'
 
 type Listener = (event: { data: unknown }) => void
 
@@ -197,4 +200,62 @@ function channelClass(tab: FakeTab): BroadcastChannelConstructor {
 
 function abortError(): Error {
   return new DOMException('The request was aborted.', 'AbortError')
+}
+
+/** Lets every queued delivery, lock grant and socket event through, one fake millisecond at a time. */
+export async function settle(steps = 200): Promise<void> {
+  for (let i = 0; i < steps; i++) await vi.advanceTimersByTimeAsync(1)
+}
+
+/**
+ * `n` TabSockets on `url`, each in its own fake tab of one world, against one FakeServer. Each
+ * socket goes into `made`, for the test file to dispose after each test (they listen on the
+ * shared jsdom window and document).
+ */
+export function tabGroup(
+  url: string,
+  made: { dispose(): void }[],
+  n: number,
+  options: TabSocketOptions<string, string> = {},
+  server = new FakeServer(),
+) {
+  const world = new FakeTabs()
+  const tabs: FakeTab[] = []
+  const sockets: TabSocket<string, string>[] = []
+  const add = (extra: TabSocketOptions<string, string> = {}) => {
+    const tab = world.tab()
+    const socket = new TabSocket<string, string>(url, {
+      WebSocket: server.WebSocket,
+      locks: tab.locks,
+      BroadcastChannel: tab.BroadcastChannel,
+      random: () => 1,
+      reconnect: { initialDelay: 1000, jitter: 'none' },
+      ...options,
+      ...extra,
+    })
+    tabs.push(tab)
+    sockets.push(socket)
+    made.push(socket)
+    return socket
+  }
+  for (let i = 0; i < n; i++) add()
+  const leaders = () => sockets.filter((s) => s.isLeader)
+  const leader = () => sockets.find((s) => s.isLeader)!
+  const followers = () => sockets.filter((s) => !s.isLeader)
+  const tabOf = (s: TabSocket<string, string>) => tabs[sockets.indexOf(s)]!
+  /** How many times `data` was posted as a relayed send on the channel. */
+  const sends = (data: unknown) =>
+    world.posted
+      .filter((p) => (p.data as { t: string; d?: unknown }).t === 'send')
+      .filter((p) => (p.data as { d: unknown }).d === data).length
+  return { world, server, tabs, sockets, add, leaders, leader, followers, tabOf, sends }
+}
+
+export type TabGroup = ReturnType<typeof tabGroup>
+
+/** Crashes the tab of `socket`: channel and lock gone; its socket dies with it. */
+export function crash(g: TabGroup, socket: TabSocket<string, string>): void {
+  g.tabOf(socket).crash()
+  // A crashed tab runs no more code; disposing it stops its timers (its `bye` goes nowhere).
+  socket.dispose()
 }

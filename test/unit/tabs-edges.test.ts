@@ -6,7 +6,7 @@ import { json } from '../../src/index'
 import { isSteadySocketError } from '../../src/errors'
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import { FakeServer } from '../../src/testing/index'
-import { FakeTabs, type FakeTab } from './fake-tabs'
+import { crash, FakeTabs, settle, tabGroup } from './fake-tabs'
 import { record } from './helpers'
 
 const URL = 'ws://example.test/tabs-edges'
@@ -20,44 +20,10 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-async function settle(steps = 200): Promise<void> {
-  for (let i = 0; i < steps; i++) await vi.advanceTimersByTimeAsync(1)
-}
-
 type Msg = string
 
-function group(n: number, options: TabSocketOptions<Msg, Msg> = {}) {
-  const world = new FakeTabs()
-  const server = new FakeServer()
-  const tabs: FakeTab[] = []
-  const sockets: TabSocket<Msg, Msg>[] = []
-  const add = (extra: TabSocketOptions<Msg, Msg> = {}) => {
-    const tab = world.tab()
-    const socket = new TabSocket<Msg, Msg>(URL, {
-      WebSocket: server.WebSocket,
-      locks: tab.locks,
-      BroadcastChannel: tab.BroadcastChannel,
-      random: () => 1,
-      reconnect: { initialDelay: 1000, jitter: 'none' },
-      ...options,
-      ...extra,
-    })
-    tabs.push(tab)
-    sockets.push(socket)
-    made.push(socket)
-    return socket
-  }
-  for (let i = 0; i < n; i++) add()
-  const leader = () => sockets.find((s) => s.isLeader)!
-  const followers = () => sockets.filter((s) => !s.isLeader)
-  const tabOf = (s: TabSocket<Msg, Msg>) => tabs[sockets.indexOf(s)]!
-  return { world, server, tabs, sockets, add, leader, followers, tabOf }
-}
-
-function crash(g: ReturnType<typeof group>, socket: TabSocket<Msg, Msg>) {
-  g.tabOf(socket).crash()
-  socket.dispose()
-}
+const group = (n: number, options: TabSocketOptions<Msg, Msg> = {}) =>
+  tabGroup(URL, made, n, options)
 
 /** Constructs a tab whose window/document listeners do not attach (so a shared jsdom pagehide skips it). */
 function withoutPageEvents<T>(make: () => T): T {

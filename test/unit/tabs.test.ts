@@ -3,7 +3,7 @@ import { json, SteadySocket } from '../../src/index'
 import { isSteadySocketError } from '../../src/errors'
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import { FakeServer } from '../../src/testing/index'
-import { FakeTabs, type FakeTab } from './fake-tabs'
+import { crash, FakeTabs, settle, tabGroup } from './fake-tabs'
 import { record } from './helpers'
 
 const URL = 'ws://example.test/live'
@@ -18,49 +18,10 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-/** Lets every queued delivery, lock grant and socket event through, one fake millisecond at a time. */
-async function settle(steps = 200): Promise<void> {
-  for (let i = 0; i < steps; i++) await vi.advanceTimersByTimeAsync(1)
-}
-
 type Msg = string
 
-function group(n: number, options: TabSocketOptions<Msg, Msg> = {}) {
-  const world = new FakeTabs()
-  const server = new FakeServer()
-  const tabs: FakeTab[] = []
-  const sockets: TabSocket<Msg, Msg>[] = []
-  const add = (extra: TabSocketOptions<Msg, Msg> = {}) => {
-    const tab = world.tab()
-    const socket = new TabSocket<Msg, Msg>(URL, {
-      WebSocket: server.WebSocket,
-      locks: tab.locks,
-      BroadcastChannel: tab.BroadcastChannel,
-      random: () => 1,
-      reconnect: { initialDelay: 1000, jitter: 'none' },
-      ...options,
-      ...extra,
-    })
-    tabs.push(tab)
-    sockets.push(socket)
-    made.push(socket)
-    return socket
-  }
-  for (let i = 0; i < n; i++) add()
-  const leaders = () => sockets.filter((s) => s.isLeader)
-  const sends = (data: unknown) =>
-    world.posted
-      .filter((p) => (p.data as { t: string; d?: unknown }).t === 'send')
-      .filter((p) => (p.data as { d: unknown }).d === data).length
-  return { world, server, tabs, sockets, add, leaders, sends }
-}
-
-/** Crashes the leader's tab: channel and lock gone; its socket dies with it. */
-function crash(g: ReturnType<typeof group>, socket: TabSocket<Msg, Msg>) {
-  g.tabs[g.sockets.indexOf(socket)]!.crash()
-  // A crashed tab runs no more code; disposing it stops its timers (its `bye` goes nowhere).
-  socket.dispose()
-}
+const group = (n: number, options: TabSocketOptions<Msg, Msg> = {}) =>
+  tabGroup(URL, made, n, options)
 
 describe('TabSocket: election', () => {
   test('elects exactly one leader, which owns the only connection', async () => {
