@@ -1,17 +1,10 @@
-// Edges of the adapters (React, Vue, Svelte), TabSocket's SteadySocket surface and the test kit,
-// found by an audit against API.md and the README: option identity, URL equality, store
-// subscription cycles, the members a TabSocket must share, and browser-faithful fake sockets.
-import { act, cleanup, render } from '@testing-library/react'
-import { createElement, StrictMode, type ReactNode } from 'react'
+// Edges of the Vue and Svelte adapters, TabSocket's SteadySocket surface and the test kit, found
+// by an audit against API.md and the README: URL equality, store subscription cycles, the members
+// a TabSocket must share, and browser-faithful fake sockets. (React's are in react.test.ts.)
 import { get } from 'svelte/store'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { createApp, defineComponent, effectScope, h, nextTick, ref } from 'vue'
-import { SteadySocket, type UrlSource } from '../../src/index'
-import {
-  useSteadySocket as useReactSocket,
-  type UseSteadySocketOptions,
-  type UseSteadySocketResult,
-} from '../../src/react'
+import { SteadySocket } from '../../src/index'
 import { steadySocketStore, type SteadySocketStoreValue } from '../../src/svelte'
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import { FakeServer, FakeWebSocket } from '../../src/testing/index'
@@ -29,131 +22,12 @@ beforeEach(() => {
   server = new FakeServer()
 })
 afterEach(async () => {
-  cleanup()
-  await act(() => tick())
+  await tick()
   for (const s of made.splice(0)) s.dispose()
   vi.useRealTimers()
   vi.unstubAllGlobals()
   vi.restoreAllMocks()
 })
-
-// ---------------------------------------------------------------------------------------------
-// React
-// ---------------------------------------------------------------------------------------------
-
-const flush = (ms = 0) => act(() => tick(ms))
-type Props = { url: UrlSource | null; options?: UseSteadySocketOptions<unknown, unknown> }
-
-function mount(props: Props, { strict = true } = {}) {
-  const results: UseSteadySocketResult<unknown, unknown>[] = []
-  function Probe(p: Props) {
-    const result = useReactSocket(p.url, { WebSocket: server.WebSocket, ...p.options })
-    results.push(result)
-    return createElement('output', null, result.status)
-  }
-  const wrap = (p: Props): ReactNode =>
-    strict ? createElement(StrictMode, null, createElement(Probe, p)) : createElement(Probe, p)
-  const view = render(wrap(props))
-  return {
-    results,
-    get last() {
-      return results[results.length - 1]!
-    },
-    update: (p: Props) => view.rerender(wrap(p)),
-    unmount: () => view.unmount(),
-  }
-}
-
-describe('React useSteadySocket', () => {
-  test('React: an option object with the same value but another key order does not reconnect', async () => {
-    // API.md: "new handler or option-object identities never reconnect (only url/protocols/
-    // connection options by value)". Same value, keys spread in another order.
-    const probe = mount({
-      url: URL_A,
-      options: { reconnect: { initialDelay: 500, maxDelay: 9000 }, connectTimeout: 5000 },
-    })
-    await flush()
-    probe.update({
-      url: URL_A,
-      options: { connectTimeout: 5000, reconnect: { maxDelay: 9000, initialDelay: 500 } },
-    })
-    await flush()
-    expect(server.connections).toHaveLength(1)
-    expect(probe.last.status).toBe('open')
-  })
-
-  test('React: a URL object and the equal string are the same URL (no reconnect)', async () => {
-    const probe = mount({ url: new URL(URL_A) })
-    await flush()
-    probe.update({ url: new URL(URL_A) })
-    await flush()
-    probe.update({ url: URL_A })
-    await flush()
-    expect(server.connections).toHaveLength(1)
-    expect(probe.last.status).toBe('open')
-  })
-
-  test('React: unmount while connecting leaves no connection and never opens', async () => {
-    server.mode = 'manual'
-    const probe = mount({ url: URL_A })
-    await flush()
-    expect(server.connections).toHaveLength(1)
-    const socket = probe.last.socket!
-    probe.unmount()
-    await flush()
-    expect(socket.status).toBe('closed')
-    server.lastConnection!.accept() // too late: the client gave up
-    await flush(60_000)
-    expect(server.live).toHaveLength(0)
-    expect(server.connections).toHaveLength(1)
-  })
-
-  test('React: share under StrictMode gives one socket for two components, closed with the last', async () => {
-    const a = mount({ url: URL_A, options: { share: true } })
-    const b = mount({ url: URL_A, options: { share: true } })
-    await flush()
-    expect(server.connections).toHaveLength(1)
-    expect(a.last.socket).toBe(b.last.socket)
-    b.unmount()
-    await flush()
-    expect(server.lastConnection!.state).toBe('open')
-    a.unmount()
-    await flush()
-    expect(server.lastConnection!.state).toBe('closed')
-    expect(server.connections).toHaveLength(1)
-  })
-
-  test('React: close() from the hook survives re-renders with new option identities', async () => {
-    const opts = () => ({ reconnect: { initialDelay: 100 }, onOpen: () => {} })
-    const probe = mount({ url: URL_A, options: opts() })
-    await flush()
-    probe.last.close(4000, 'user')
-    await flush()
-    for (let i = 0; i < 3; i++) {
-      probe.update({ url: URL_A, options: opts() })
-      await flush(1000)
-    }
-    expect(probe.last.status).toBe('closed')
-    expect(server.connections).toHaveLength(1)
-    expect(server.lastConnection!.closeCode).toBe(4000)
-  })
-
-  test('React: a handler removed in a later render is no longer called', async () => {
-    const onMessage = vi.fn()
-    const probe = mount({ url: URL_A, options: { onMessage } })
-    await flush()
-    probe.update({ url: URL_A, options: {} })
-    await flush()
-    server.lastConnection!.send('x')
-    await flush()
-    expect(onMessage).not.toHaveBeenCalled()
-    expect(probe.last.lastMessage).toBe('x')
-  })
-})
-
-// ---------------------------------------------------------------------------------------------
-// Vue
-// ---------------------------------------------------------------------------------------------
 
 describe('Vue useSteadySocket', () => {
   test('Vue: a URL ref set to an equal URL (new URL object, same href) does not reconnect', async () => {

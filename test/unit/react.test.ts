@@ -387,6 +387,97 @@ describe('useSteadySocket', () => {
   })
 })
 
+describe('useSteadySocket: edges', () => {
+  test('React: an option object with the same value but another key order does not reconnect', async () => {
+    // API.md: "new handler or option-object identities never reconnect (only url/protocols/
+    // connection options by value)". Same value, keys spread in another order.
+    const probe = mount({
+      url: URL_A,
+      options: { reconnect: { initialDelay: 500, maxDelay: 9000 }, connectTimeout: 5000 },
+    })
+    await flush()
+    probe.update({
+      url: URL_A,
+      options: { connectTimeout: 5000, reconnect: { maxDelay: 9000, initialDelay: 500 } },
+    })
+    await flush()
+    expect(server.connections).toHaveLength(1)
+    expect(probe.last.status).toBe('open')
+  })
+
+  test('React: a URL object and the equal string are the same URL (no reconnect)', async () => {
+    const probe = mount({ url: new URL(URL_A) })
+    await flush()
+    probe.update({ url: new URL(URL_A) })
+    await flush()
+    probe.update({ url: URL_A })
+    await flush()
+    expect(server.connections).toHaveLength(1)
+    expect(probe.last.status).toBe('open')
+  })
+
+  test('React: unmount while connecting leaves no connection and never opens', async () => {
+    server.mode = 'manual'
+    const probe = mount({ url: URL_A })
+    await flush()
+    expect(server.connections).toHaveLength(1)
+    const socket = probe.last.socket!
+    probe.unmount()
+    await flush()
+    expect(socket.status).toBe('closed')
+    server.lastConnection!.accept() // too late: the client gave up
+    await flush(60_000)
+    expect(server.live).toHaveLength(0)
+    expect(server.connections).toHaveLength(1)
+  })
+
+  test('React: share under StrictMode gives one socket for two components, closed with the last', async () => {
+    const a = mount({ url: URL_A, options: { share: true } })
+    const b = mount({ url: URL_A, options: { share: true } })
+    await flush()
+    expect(server.connections).toHaveLength(1)
+    expect(a.last.socket).toBe(b.last.socket)
+    b.unmount()
+    await flush()
+    expect(server.lastConnection!.state).toBe('open')
+    a.unmount()
+    await flush()
+    expect(server.lastConnection!.state).toBe('closed')
+    expect(server.connections).toHaveLength(1)
+  })
+
+  test('React: close() from the hook survives re-renders with new option identities', async () => {
+    const opts = () => ({ reconnect: { initialDelay: 100 }, onOpen: () => {} })
+    const probe = mount({ url: URL_A, options: opts() })
+    await flush()
+    probe.last.close(4000, 'user')
+    await flush()
+    for (let i = 0; i < 3; i++) {
+      probe.update({ url: URL_A, options: opts() })
+      await flush(1000)
+    }
+    expect(probe.last.status).toBe('closed')
+    expect(server.connections).toHaveLength(1)
+    expect(server.lastConnection!.closeCode).toBe(4000)
+  })
+
+  test('React: a handler removed in a later render is no longer called', async () => {
+    const onMessage = vi.fn()
+    const probe = mount({ url: URL_A, options: { onMessage } })
+    await flush()
+    probe.update({ url: URL_A, options: {} })
+    await flush()
+    server.lastConnection!.send('x')
+    await flush()
+    expect(onMessage).not.toHaveBeenCalled()
+    expect(probe.last.lastMessage).toBe('x')
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Vue
+// ---------------------------------------------------------------------------------------------
+
 describe('useSocketState', () => {
   test('follows a socket made elsewhere, re-rendering on every change', async () => {
     const socket = new SteadySocket('ws://example.test/own', {
