@@ -22,10 +22,23 @@ export function toFrame(data: unknown): RawData {
 /** A snapshot of what a server sends, so later writes to the caller's buffer do not leak in. */
 export function copyFrame(data: ServerData): string | ArrayBuffer {
   if (typeof data === 'string') return data
-  const bytes = ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    : new Uint8Array(data)
-  return bytes.slice().buffer
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer
+  const tag = Object.prototype.toString.call(data)
+  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]')
+    return new Uint8Array(data).slice().buffer
+  throw new TypeError(`FakeConnection.send: text, an ArrayBuffer or a view, not ${tag}`)
+}
+
+/** What the client sent, copied as browsers copy it at send() time (a Blob is immutable). */
+export function snapshot(frame: RawData): RawData {
+  if (ArrayBuffer.isView(frame)) {
+    const copy = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength).slice()
+    // The same kind of view over the copy (a Node Buffer stays a Uint8Array).
+    const View = frame.constructor as new (buffer: ArrayBuffer) => ArrayBufferView
+    return (View.name === 'Buffer' ? copy : new View(copy.buffer)) as RawData
+  }
+  return isBuffer(frame) ? (frame as ArrayBuffer).slice(0) : frame
 }
 
 /** Runs `task` in a later task; `setTimeout` is looked up now so fake timers control it. */
@@ -49,4 +62,9 @@ export function domError(message: string, name: string): DOMException {
 function isBlob(data: unknown): data is Blob {
   const tag = Object.prototype.toString.call(data)
   return tag === '[object Blob]' || tag === '[object File]'
+}
+
+function isBuffer(data: unknown): boolean {
+  const tag = Object.prototype.toString.call(data)
+  return tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]'
 }

@@ -15,6 +15,14 @@ export type FakeEvent<T extends string = string> = {
 export type FakeMessageEvent = FakeEvent<'message'> & {
   /** The message: text, or binary in the form `binaryType` asked for when it arrived. */
   readonly data: string | ArrayBuffer | Blob
+  /** The origin of the socket's URL (`ws://host:port`), as on a native `MessageEvent`. */
+  readonly origin: string
+  /** Always `''` for WebSocket messages. */
+  readonly lastEventId: string
+  /** Always `null` for WebSocket messages. */
+  readonly source: null
+  /** Always empty for WebSocket messages. */
+  readonly ports: readonly never[]
 }
 
 /** A `close` event. */
@@ -33,7 +41,7 @@ export type FakeEventMap = {
   open: FakeEvent<'open'>
   /** A message from the server. */
   message: FakeMessageEvent
-  /** The connection failed or was dropped without a closing handshake; `close` 1006 follows. */
+  /** The connection failed (refused, aborted, or a protocol error); `close` 1006 follows. */
   error: FakeEvent<'error'>
   /** The socket is CLOSED. */
   close: FakeCloseEvent
@@ -50,7 +58,12 @@ export type FakeEventListener<E> =
 /** The type of an `on*` property's value (besides `null`). */
 export type FakeEventHandler<E> = (event: E) => void
 
-type Entry = { callback: FakeEventListener<never>; once: boolean; isHandler: boolean }
+type Entry = {
+  callback: FakeEventListener<never>
+  once: boolean
+  isHandler: boolean
+  capture: boolean
+}
 
 /**
  * The listener lists of one socket. Like browsers, an `on*` handler keeps the slot it got when
@@ -59,14 +72,15 @@ type Entry = { callback: FakeEventListener<never>; once: boolean; isHandler: boo
 export class Listeners {
   readonly #lists = new Map<string, Entry[]>()
 
-  add(type: string, callback: FakeEventListener<never>, once: boolean): void {
-    const list = this.#list(type)
-    if (list.some((entry) => !entry.isHandler && entry.callback === callback)) return
-    list.push({ callback, once, isHandler: false })
+  // Like the DOM, a registration is (callback, capture): the same function with and without
+  // capture is two listeners.
+  add(type: string, callback: FakeEventListener<never>, once: boolean, capture = false): void {
+    if (this.#find(type, callback, capture)) return
+    this.#list(type).push({ callback, once, isHandler: false, capture })
   }
 
-  remove(type: string, callback: FakeEventListener<never>): void {
-    const entry = this.#list(type).find((e) => !e.isHandler && e.callback === callback)
+  remove(type: string, callback: FakeEventListener<never>, capture = false): void {
+    const entry = this.#find(type, callback, capture)
     if (entry) this.#delete(type, entry)
   }
 
@@ -80,7 +94,7 @@ export class Listeners {
     if (typeof callback !== 'function') {
       if (entry) this.#delete(type, entry)
     } else if (entry) entry.callback = callback
-    else this.#list(type).push({ callback, once: false, isHandler: true })
+    else this.#list(type).push({ callback, once: false, isHandler: true, capture: false })
   }
 
   dispatch(event: FakeEvent): void {
@@ -97,6 +111,12 @@ export class Listeners {
         reportLater(error)
       }
     }
+  }
+
+  #find(type: string, callback: FakeEventListener<never>, capture: boolean): Entry | undefined {
+    return this.#list(type).find(
+      (e) => !e.isHandler && e.callback === callback && e.capture === capture,
+    )
   }
 
   #list(type: string): Entry[] {

@@ -1,5 +1,5 @@
 import type { RawData } from '../codec'
-import { byteLength, copyFrame, reportLater } from './data'
+import { byteLength, copyFrame, later, reportLater } from './data'
 import type { ServerData } from './data'
 import type { FakeWebSocket } from './fake-websocket'
 import type { Control } from './link'
@@ -131,13 +131,35 @@ export class FakeConnection {
     this.#state = 'closing'
     this.#pending = []
     this.#control.close(code, reason, true)
+    // The client echoes the close frame (as browsers do) once it has processed it.
+    later(() => {
+      if (this.#state !== 'closing') return
+      this.#end()
+      this.#closeCode = code
+      this.#closeReason = reason
+    })
   }
 
-  /** Drops the connection without a closing handshake: the client gets `error`, then 1006. */
+  /**
+   * Drops the connection without a closing handshake (the server went away): an open client gets
+   * `close` 1006 with `wasClean: false` and no `error`, as in Chromium; one still connecting gets
+   * `error`, then `close` 1006.
+   */
   terminate(): void {
     if (this.#state === 'closed') return
     this.#answered = true
     this.#drop()
+  }
+
+  /**
+   * Fails the connection as a protocol error does (a frame the client cannot accept): the client
+   * gets `error`, then `close` 1006, even once open.
+   */
+  fail(): void {
+    if (this.#state === 'closed') return
+    this.#answered = true
+    this.#end()
+    this.#control.close(1006, '', false, true)
   }
 
   /** Stops reading: the client's sends pile up in its `bufferedAmount` until `resume`/`drain`. */

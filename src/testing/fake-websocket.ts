@@ -1,5 +1,5 @@
 import type { RawData } from '../codec'
-import { byteLength, domError, later, toFrame } from './data'
+import { byteLength, domError, later, snapshot, toFrame } from './data'
 import { Listeners } from './events'
 import { connectorOf } from './link'
 import type { Control, Peer } from './link'
@@ -16,7 +16,7 @@ import type {
 /** `binaryType` values: how binary messages are handed to listeners. */
 export type FakeBinaryType = 'blob' | 'arraybuffer'
 
-/** The options `addEventListener` honours (`capture` is accepted and has no effect). */
+/** The options `addEventListener` honours (`capture` only tells registrations apart, as in the DOM). */
 export type FakeListenerOptions =
   | boolean
   | {
@@ -24,6 +24,8 @@ export type FakeListenerOptions =
       once?: boolean
       /** Accepted for compatibility; sockets have no capture phase. @default false */
       capture?: boolean
+      /** Removes the listener when this signal aborts (an aborted one adds nothing). */
+      signal?: AbortSignal
     }
 
 const CONNECTING = 0
@@ -68,9 +70,11 @@ export class FakeWebSocket {
   readonly #listeners = new Listeners()
   readonly #tasks: (() => void)[] = []
   #closeQueued = false
+  #opened = false
 
   /** Opens a connection like `new WebSocket(url, protocols)`, throwing the same `SyntaxError`s. */
   constructor(url: string | URL, protocols: string | string[] = []) {
+    if (arguments.length === 0) throw requiredArgument('construct', 1)
     this.url = resolveUrl(url)
     const requested = checkProtocols(protocols)
     const connect = connectorOf(new.target)
@@ -162,18 +166,34 @@ export class FakeWebSocket {
     listener: FakeEventListener<never> | null,
     options?: FakeListenerOptions,
   ): void {
-    if (listener === null) return
-    this.#listeners.add(type, listener, typeof options === 'object' && options.once === true)
+    if (listener == null) return
+    const o = typeof options === 'object' ? options : { capture: options === true }
+    if (o.signal?.aborted) return
+    const capture = o.capture === true
+    this.#listeners.add(type, listener, o.once === true, capture)
+    o.signal?.addEventListener('abort', () => this.#listeners.remove(type, listener, capture), {
+      once: true,
+    })
   }
 
   /** Removes a listener added with `addEventListener`. */
   removeEventListener<K extends keyof FakeEventMap>(
     type: K,
     listener: FakeEventListener<FakeEventMap[K]> | null,
+    options?: boolean | { capture?: boolean },
   ): void
-  removeEventListener(type: string, listener: FakeEventListener<FakeEvent> | null): void
-  removeEventListener(type: string, listener: FakeEventListener<never> | null): void {
-    if (listener !== null) this.#listeners.remove(type, listener)
+  removeEventListener(
+    type: string,
+    listener: FakeEventListener<FakeEvent> | null,
+    options?: boolean | { capture?: boolean },
+  ): void
+  removeEventListener(
+    type: string,
+    listener: FakeEventListener<never> | null,
+    options?: boolean | { capture?: boolean },
+  ): void {
+    const capture = typeof options === 'object' ? options.capture === true : options === true
+    if (listener != null) this.#listeners.remove(type, listener, capture)
   }
 
   /**
@@ -181,13 +201,15 @@ export class FakeWebSocket {
    * goes nowhere and only `bufferedAmount` grows, as in browsers.
    */
   send(data: RawData): void {
+    if (arguments.length === 0) throw requiredArgument('send', 1)
     if (this.#readyState === CONNECTING) {
       throw domError(
         "Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.",
         'InvalidStateError',
       )
     }
-    const frame = toFrame(data)
+    // Browsers copy the bytes now: the caller may reuse its buffer at once.
+    const frame = snapshot(toFrame(data))
     const bytes = byteLength(frame)
     if (this.#readyState === OPEN && this.#peer?.transmit(frame, bytes) === true) return
     this.#bufferedAmount += bytes
@@ -236,6 +258,7 @@ export class FakeWebSocket {
         this.#queue(() => {
           if (this.#readyState !== CONNECTING) return
           this.#readyState = OPEN
+          this.#opened = true
           this.#protocol = protocol
           this.#emit({ type: 'open' })
         }),
@@ -244,9 +267,16 @@ export class FakeWebSocket {
         this.#queue(() => {
           if (this.#readyState !== OPEN) return
           const blob = typeof data !== 'string' && this.#binaryType === 'blob'
-          this.#emit({ type: 'message', data: blob ? new Blob([data]) : data })
+          this.#emit({
+            type: 'message',
+            data: blob ? new Blob([data]) : data,
+            origin: new URL(this.url).origin,
+            lastEventId: '',
+            source: null,
+            ports: [],
+          })
         }),
-      close: (code, reason, wasClean) => this.#queueClose(code, reason, wasClean),
+      close: (code, reason, wasClean, failed) => this.#queueClose(code, reason, wasClean, failed),
       addBuffered: (bytes) => {
         this.#bufferedAmount = Math.max(0, this.#bufferedAmount + bytes)
       },
@@ -256,14 +286,16 @@ export class FakeWebSocket {
     }
   }
 
-  // Chromium reports a failed connection as an error event, then close 1006, in separate tasks.
-  #queueClose(code: number, reason: string, wasClean: boolean): void {
+  // Chromium reports a connection that failed before opening as an error event, then close 1006,
+  // in separate tasks. One that drops once open gets only the close (1006, not clean): the
+  // standard fires error only when it "fails the WebSocket connection".
+  #queueClose(code: number, reason: string, wasClean: boolean, failed = false): void {
     if (this.#closeQueued) return
     this.#closeQueued = true
     if (!wasClean) {
       this.#queue(() => {
         this.#readyState = CLOSED
-        this.#emit({ type: 'error' })
+        if (failed || !this.#opened) this.#emit({ type: 'error' })
       })
     }
     this.#queue(() => {
@@ -282,4 +314,11 @@ export class FakeWebSocket {
   #emit(fields: { type: string; [field: string]: unknown }): void {
     this.#listeners.dispatch({ ...fields, target: this, currentTarget: this })
   }
+}
+
+function requiredArgument(what: 'construct' | 'send', n: number): TypeError {
+  const where = what === 'send' ? "execute 'send' on" : 'construct'
+  return new TypeError(
+    `Failed to ${where} 'WebSocket': ${n} argument required, but only 0 present.`,
+  )
 }

@@ -27,7 +27,7 @@
  *   await vi.advanceTimersByTimeAsync(0) // the server accepts: open
  *   expect(socket.status).toBe('open')
  *
- *   server.lastConnection?.terminate() // no closing handshake: error, then close 1006
+ *   server.lastConnection?.terminate() // no closing handshake: close 1006
  *   await vi.advanceTimersByTimeAsync(0)
  *   expect(socket.status).toBe('reconnecting')
  *

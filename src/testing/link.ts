@@ -8,7 +8,8 @@ export type Control = {
   attach(peer: Peer): void
   open(protocol: string): void
   message(data: string | ArrayBuffer): void
-  close(code: number, reason: string, wasClean: boolean): void
+  /** `failed`: the client "fails the WebSocket connection" (an error event first) even once open. */
+  close(code: number, reason: string, wasClean: boolean, failed?: boolean): void
   addBuffered(bytes: number): void
   setBuffered(bytes: number): void
 }

@@ -9,7 +9,14 @@ export function resolveUrl(input: string | URL): string {
     domError(`Failed to construct 'WebSocket': ${why}`, 'SyntaxError')
   let url: URL
   try {
-    url = new URL(text, typeof location === 'undefined' ? undefined : location.href)
+    // The document's base URL (a <base> element counts), as browsers resolve it.
+    const base =
+      typeof document !== 'undefined'
+        ? document.baseURI
+        : typeof location === 'undefined'
+          ? undefined
+          : location.href
+    url = new URL(text, base)
   } catch {
     throw fail(`The URL '${text}' is invalid.`)
   }

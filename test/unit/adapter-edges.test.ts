@@ -291,13 +291,13 @@ describe('FakeWebSocket', () => {
     ws.close()
   })
 
-  test('Fake: a close event with a code and readyState CLOSED when it fires; error first on terminate', async () => {
+  test('Fake: readyState is CLOSED at error and close; error only when the connection fails', async () => {
     const ws = new server.WebSocket(URL_A)
     await tick()
     const log: string[] = []
     ws.onerror = () => log.push(`error rs=${ws.readyState}`)
     ws.onclose = (e) => log.push(`close ${e.code} ${e.wasClean} rs=${ws.readyState}`)
-    server.lastConnection!.terminate()
+    server.lastConnection!.fail()
     await tick()
     expect(log).toEqual(['error rs=3', 'close 1006 false rs=3'])
   })

@@ -541,7 +541,7 @@ describe('listeners and callbacks that throw', () => {
       socket.on(type, () => seen.push(type))
     }
     await step()
-    server.lastConnection!.terminate()
+    server.lastConnection!.fail()
     await step(1000)
     expect(socket.status).toBe('open')
     expect(server.connections).toHaveLength(2)

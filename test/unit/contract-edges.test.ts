@@ -400,7 +400,7 @@ describe('behaviour that matches the contract (regression probes)', () => {
     const { socket, server } = setup({ reconnect })
     await tick()
     const log = record(socket as SteadySocket<unknown, unknown>)
-    server.lastConnection!.terminate()
+    server.lastConnection!.fail()
     await tick()
     expect(log.map(([n]) => n)).toEqual(['error', 'close', 'status', 'reconnecting'])
     expect(log[3]![1]).toEqual({ attempt: 1, delay: 1000 })

@@ -139,7 +139,7 @@ describe('WebSocket-compatible surface', () => {
     await tick()
     server.lastConnection!.send('{"a":1}')
     await tick()
-    server.lastConnection!.terminate()
+    server.lastConnection!.fail()
     await tick()
     expect(seen).toEqual(['open', 'message:{"a":1}', 'error:ConnectError', 'close:1006'])
     socket.close()
@@ -253,7 +253,7 @@ test('the error event carries a SteadySocketError with a clear message', async (
   const errors: Error[] = []
   socket.on('error', (e) => errors.push(e))
   await tick()
-  server.lastConnection!.terminate()
+  server.lastConnection!.fail()
   await tick()
   expect(errors[0]!.message).toContain('ws://example.test/live')
   expect(errors[0]).toBeInstanceOf(Error)

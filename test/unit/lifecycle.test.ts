@@ -147,7 +147,7 @@ describe('snapshot', () => {
     const unsubscribe = socket.subscribe(listener)
     await tick()
     expect(listener).toHaveBeenCalledTimes(1)
-    server.lastConnection!.terminate()
+    server.lastConnection!.fail()
     await tick()
     const calls = listener.mock.calls.length
     expect(socket.getSnapshot()).toMatchObject({
@@ -245,7 +245,7 @@ describe('one live socket at most', () => {
     await tick()
     const errors = vi.fn()
     socket.on('error', errors)
-    server.lastConnection!.terminate() // error, then close 1006
+    server.lastConnection!.fail() // error, then close 1006
     await tick(5 * MAX)
     expect(errors).toHaveBeenCalledTimes(1)
     expect(server.connections).toHaveLength(2)

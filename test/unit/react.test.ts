@@ -261,7 +261,7 @@ describe('useSteadySocket', () => {
       },
     })
     await flush()
-    server.lastConnection!.terminate()
+    server.lastConnection!.fail()
     await flush(200)
     expect(log).toEqual(['open false', 'error ConnectError', 'close 1006 true', 'open true'])
     expect(probe.last.status).toBe('open')
@@ -494,7 +494,7 @@ describe('useSocketState', () => {
     expect(seen.at(-1)!.status).toBe('connecting')
     await flush()
     expect(seen.at(-1)!.status).toBe('open')
-    server.lastConnection!.terminate()
+    server.lastConnection!.fail()
     await flush()
     expect(seen.at(-1)).toMatchObject({ status: 'reconnecting', attempt: 1 })
     expect(seen.at(-1)!.lastError?.name).toBe('ConnectError')

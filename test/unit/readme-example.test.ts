@@ -16,7 +16,7 @@ test('my app reconnects after the server drops it', async () => {
   await vi.advanceTimersByTimeAsync(1) // the server accepts
   expect(socket.status).toBe('open')
 
-  server.lastConnection!.terminate() // no closing handshake: error, then close 1006
+  server.lastConnection!.terminate() // no closing handshake: close 1006
   await vi.advanceTimersByTimeAsync(1)
   expect(socket.status).toBe('reconnecting')
 

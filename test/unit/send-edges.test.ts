@@ -77,14 +77,15 @@ describe('exactly one drop event for every dropped send', () => {
 })
 
 describe("'sent' means written to an OPEN socket", () => {
-  // API: 'sent' (written to the open socket). Between the native error and close events the
-  // native socket is CLOSED, but flow.ws is still set: send() writes into a dead socket.
+  // API: 'sent' (written to the open socket). Between the native error and close events of a
+  // failed connection the native socket is CLOSED: a send() from an error listener must queue.
   test('a send from the error listener of a lost connection is not lost (recoverUnsent: false)', async () => {
     const { socket, server, conn } = await opened({ recoverUnsent: false })
     const log = drops(socket)
     let result: string | undefined
     socket.on('error', () => (result = socket.send('from-error')))
-    await kill(conn)
+    conn.fail() // a protocol error: error, then close, with the socket already CLOSED
+    await tick()
     await tick(1000)
     expect(socket.status).toBe('open')
     // Either queued and delivered on the next connection, or reported dropped: never silent.
@@ -100,7 +101,8 @@ describe("'sent' means written to an OPEN socket", () => {
     const { socket, server, conn } = await opened()
     let result: string | undefined
     socket.on('error', () => (result = socket.send('from-error')))
-    await kill(conn)
+    conn.fail() // a protocol error: error, then close, with the socket already CLOSED
+    await tick()
     await tick(1000)
     expect(server.connections[1]!.received).toEqual(['from-error'])
     // Delivered either way; the result must say it was queued, not written to a CLOSED socket.

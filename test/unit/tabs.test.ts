@@ -72,7 +72,7 @@ describe('TabSocket: election', () => {
     await settle()
     const follower = g.sockets.find((s) => !s.isLeader)!
     const log = record(follower as never)
-    g.server.lastConnection!.terminate()
+    g.server.lastConnection!.fail()
     await settle()
     expect(follower.status).toBe('reconnecting')
     await vi.advanceTimersByTimeAsync(1000)

@@ -545,6 +545,10 @@ describe('FakeConnection', () => {
     expect(onmessage).toHaveBeenCalledWith({
       type: 'message',
       data: 'hi',
+      origin: 'ws://example.test',
+      lastEventId: '',
+      source: null,
+      ports: [],
       target: socket,
       currentTarget: socket,
     })
@@ -607,7 +611,9 @@ describe('FakeConnection', () => {
     connection.close(1001, 'going away')
     await tick()
     expect(event).toMatchObject({ code: 1001, reason: 'going away', wasClean: true })
-    expect(connection.closeCode).toBeUndefined()
+    // The client echoed the close frame, as browsers do: the handshake is complete.
+    expect(connection.state).toBe('closed')
+    expect([connection.closeCode, connection.closeReason]).toEqual([1001, 'going away'])
   })
 
   it('closes with 1000 and no reason by default', async () => {
@@ -631,10 +637,19 @@ describe('FakeConnection', () => {
     expect(() => connection.close(code)).toThrow(RangeError)
   })
 
-  it('terminates: error, then close 1006 with wasClean false', async () => {
+  it('terminates an open connection: close 1006 with wasClean false and no error, as in Chromium', async () => {
     const { socket, connection } = await connect()
     const log = record(socket)
     connection.terminate()
+    await tick()
+    expect(log).toEqual(['close 1006  false'])
+    expect(connection.state).toBe('closed')
+  })
+
+  it('fails an open connection like a protocol error: error, then close 1006', async () => {
+    const { socket, connection } = await connect()
+    const log = record(socket)
+    connection.fail()
     await tick()
     expect(log).toEqual(['error', 'close 1006  false'])
     expect(connection.state).toBe('closed')
