@@ -97,8 +97,9 @@ export class CompatTarget {
   protected dispatchCompat<K extends keyof CompatEventMap>(init: CompatEventMap[K]): void {
     const type = init.type as K
     const event = { ...init, target: this, currentTarget: this } as WithTarget<CompatEventMap[K]>
+    // Called with `this` = the socket, as native handlers are; what is not a function is ignored.
     const prop = this[HANDLER[type]] as ((e: typeof event) => void) | null
-    if (prop) call(prop, event)
+    if (typeof prop === 'function') call(prop, event, this)
     const list = this.#compat[type]
     if (!list) return
     // Like EventTarget: listeners added during dispatch wait for the next event, and one removed
@@ -107,8 +108,8 @@ export class CompatTarget {
       if (!this.#compat[type]?.includes(r)) continue
       if (r.once) this.removeEventListener(type, r.fn as CompatListener<K>)
       const fn = r.fn as CompatListener<K>
-      if (typeof fn === 'function') call(fn, event)
-      else call((e: typeof event) => fn.handleEvent(e), event)
+      if (typeof fn === 'function') call(fn, event, this)
+      else call(fn.handleEvent, event, fn)
     }
   }
 

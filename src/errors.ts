@@ -2,7 +2,8 @@
  * Errors emitted on the `error` event, and thrown or rejected by the promise helpers.
  *
  * Guards compare a global symbol brand and the `name`, not `instanceof` alone, so an error that
- * crossed a realm (iframe, worker message, a second copy of the package) is still recognised.
+ * crossed a realm (an iframe, a second copy of the package) is still recognised. A structured
+ * clone (`postMessage` to a worker) keeps neither the brand nor the class name.
  */
 
 // `Symbol.for` keys live in the registry shared by every realm of the agent.

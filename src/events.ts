@@ -76,7 +76,10 @@ export type SteadySocketEvents<In = RawData, Out = RawData> = {
     /** Why: a full queue, a `queue.ttl` expiry, no queue, or `dispose()`. */
     reason: DropReason
   }
-  /** The queue emptied and the native buffer fell to `backpressure.lowWaterMark`, after backpressure. */
+  /**
+   * After a `send()` returned `'queued'` (backpressure, or the socket was not open): the queue
+   * emptied and the native buffer is at or below `backpressure.lowWaterMark`.
+   */
   drain: Record<string, never>
 }
 
@@ -147,9 +150,9 @@ export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
 }
 
 /** Calls a listener; a throw is re-raised asynchronously so it reaches the console and error trackers. */
-export function call<T>(fn: (payload: T) => void, payload: T): void {
+export function call<T>(fn: (payload: T) => void, payload: T, self?: unknown): void {
   try {
-    fn(payload)
+    fn.call(self, payload)
   } catch (error) {
     reportLater(error)
   }

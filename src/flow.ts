@@ -255,10 +255,14 @@ export class Flow<Out> {
       while (!fits()) evicted.push((queue.shift() as Entry<Out>).data)
       // Queue first, report after: a drop listener that sends must meet the queue as it now is.
       queue.push({ data, raw, bytes, time: q.ttl > 0 ? Date.now() : 0 })
+      this.#pressure = true
       this.#host.drop(evicted, 'overflow')
       return 'queued'
     }
     queue.push({ data, raw, bytes, time: q.ttl > 0 ? Date.now() : 0 })
+    // Every 'queued' is followed by a `drain`, also while the socket is not open: a sender that
+    // waits for it after 'queued' (the upload recipe) resumes once the queue is written.
+    this.#pressure = true
     return 'queued'
   }
 }

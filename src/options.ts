@@ -240,7 +240,7 @@ const RULES: Record<string, Rule> = {
       (Array.isArray(v) && v.every((p) => typeof p === 'string')),
     'a string, an array of strings or a function',
   ],
-  WebSocket: [func[0], 'a constructor'],
+  WebSocket: [isConstructor, 'a constructor'],
   binaryType: oneOf('blob', 'arraybuffer'),
   autoConnect: bool,
   connectTimeout: ms,
@@ -333,7 +333,7 @@ export function normalizeOptions<In, Out>(
 }
 
 /** Throws like `new WebSocket(url, protocols)` for what could never connect: a bad or repeated name. */
-function checkProtocols(protocols: string | string[]): void {
+export function checkProtocols(protocols: string | string[]): void {
   const list = typeof protocols === 'string' ? [protocols] : protocols
   list.forEach((p, i) => {
     // An HTTP token (RFC 9110 tchar): what a Sec-WebSocket-Protocol element may contain.
@@ -373,6 +373,17 @@ function fail(name: string, value: unknown, expected: string, numeric?: boolean)
         : String(value)
   const E = numeric && typeof value === 'number' ? RangeError : TypeError
   throw new E(`steadysocket: option "${name}" must be ${expected}, got ${shown}`)
+}
+
+// Reflect.construct throws for a newTarget that is no constructor (arrows, async functions,
+// methods) and calls nothing: String is constructed, `value` only lends its prototype.
+function isConstructor(value: unknown): boolean {
+  try {
+    Reflect.construct(String, [], value as new () => unknown)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function deepFreeze<T extends object>(o: T): Readonly<T> {

@@ -23,6 +23,7 @@ import { Flow, type SendResult, type SentLog } from './flow'
 import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
 import {
+  checkProtocols,
   DEFAULTS,
   normalizeOptions,
   type Normalized,
@@ -385,6 +386,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     if (gen !== this.#gen) return
     // open()/reconnect() reset the attempt count while the status may already be 'connecting'.
     this.#refresh()
+    const src = this.#source
+    const protocols = this.#o.protocols
+    const direct = typeof src === 'string' && typeof protocols !== 'function'
+    /** Whether this attempt's providers have resolved (a timeout names the URL only then). */
+    let resolved = direct
     if (this.#o.connectTimeout > 0) {
       const ms = this.#o.connectTimeout
       this.#connectTimer = setTimeout(() => {
@@ -394,26 +400,28 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
           '',
           false,
           new ConnectTimeoutError(
-            `steadysocket: no connection to ${this.#lastUrl || 'the URL'} within ${ms} ms`,
+            resolved
+              ? `steadysocket: no connection to ${this.#lastUrl} within ${ms} ms`
+              : `steadysocket: the URL or protocols provider did not resolve within ${ms} ms`,
           ),
           true,
         )
       }, ms)
     }
-    const src = this.#source
-    const protocols = this.#o.protocols
-    if (typeof src === 'string' && typeof protocols !== 'function')
-      return this.#create(src, protocols)
+    if (direct) return this.#create(src, protocols)
     // A provider may throw, reject, hang or return garbage: each is one failed attempt, never an
     // unhandled rejection; a hang is cut by connectTimeout.
     Promise.resolve()
       .then(async () => {
         const given: unknown = await (typeof src === 'function' ? src() : src)
-        if (typeof given !== 'string' && typeof (given as URL | null)?.href !== 'string') {
+        // A string or a URL (by brand: a look-alike `{ href }` is no URL).
+        if (typeof given !== 'string' && Object.prototype.toString.call(given) !== '[object URL]')
           throw new TypeError(`it returned ${String(given)}, not a URL`)
-        }
         const url = toWebSocketUrl(given as string | URL)
-        return [url, await (typeof protocols === 'function' ? protocols() : protocols)] as const
+        const p = await (typeof protocols === 'function' ? protocols() : protocols)
+        if (p !== undefined) checkProtocols(p)
+        resolved = true
+        return [url, p] as const
       })
       .then(
         ([url, p]) => gen === this.#gen && this.#create(url, p),
