@@ -35,7 +35,8 @@ const STUBS = {
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v === false ? null : typeof v === 'object' && k in DEFAULTS && typeof DEFAULTS[k] === 'object' ? { ...DEFAULTS[k], ...v } : v
   return out
 }
-${s.slice(s.indexOf('function deepFreeze'))}`
+export function checkProtocols() {}
+${s.slice(s.indexOf('function isConstructor'))}`
       )
     },
   ],

@@ -15,8 +15,8 @@ const frameworks = ['react', 'react-dom', 'vue', 'svelte', 'svelte/store']
  * not met, and `npm run size:floor` shows why: see the README's size section.
  */
 const entries = {
-  core: [`export * from './index.js'`, 8.25 * 1024, []],
-  'core, smallest use': [`export { SteadySocket } from './index.js'`, 8.25 * 1024, []],
+  core: [`export * from './index.js'`, 8.5 * 1024, []],
+  'core, smallest use': [`export { SteadySocket } from './index.js'`, 8.5 * 1024, []],
   react: [`export * from './react.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
   vue: [`export * from './vue.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
   svelte: [`export * from './svelte.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
