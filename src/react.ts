@@ -16,12 +16,12 @@ import type { UrlSource } from './url'
  * Options of {@link useSteadySocket}: the socket's own options, event handlers and `share`.
  *
  * New identities never reconnect. The socket is recreated only when the URL, `share` or an
- * option changes by value (compared as JSON: strings, numbers, booleans, arrays, nested objects).
- * Functions are not part of that comparison: the handlers, and every function inside the options
- * (`handshake`, a URL or `protocols` provider, `codec.encode`/`decode`, `reconnect.shouldReconnect`,
- * `heartbeat.isPong`…), are called from the latest render, so they never go stale. A function
- * added where the creating render had none waits for the next recreation. `WebSocket` and class
- * instances (a codec class, binary ping data) are used as the creating render passed them.
+ * option changes by value (plain objects in any key order, arrays, strings, numbers, booleans).
+ * Functions count by presence: the handlers, and every function inside the options (`handshake`,
+ * a URL or `protocols` provider, `codec.encode`/`decode`, `reconnect.shouldReconnect`,
+ * `heartbeat.isPong`…), are called from the latest render, so they never go stale; adding or
+ * removing one inside the options recreates the socket. `WebSocket` and class instances (a codec
+ * class, binary ping data) count by presence too and are used as the creating render passed them.
  */
 export type UseSteadySocketOptions<In = RawData, Out = RawData> = SteadySocketOptions<In, Out> &
   SocketHandlers<In, Out> & {
@@ -75,19 +75,21 @@ export function useSteadySocket<In = RawData, Out = RawData>(
   const { onMessage: _m, onOpen: _o, onClose: _c, onError: _e, share: _s, ...rest } = options
   // Shared sockets are found by URL: a provider has none to compare, so its socket stays private.
   const share = !!options.share && typeof url !== 'function'
-  const now = { c: { u: url, o: rest }, h: options as Handlers }
-  // By value (functions, so the handlers, drop out), in a canonical key order: the same options
-  // spread in another order are no change.
-  const names: string[] = []
-  JSON.stringify(options, (k, v: unknown) => (names.push(k), v))
-  const key = url === null ? null : JSON.stringify([url, options], names.sort())
+  const key = url === null ? null : JSON.stringify([share, url, rest], canon)
+  const now = { u: url, o: rest, h: options as Handlers, k: key }
   // One mutable box per component (a ref): the latest render, the held entry, early sends and
   // the stable methods.
   const [b] = useState(() => {
-    const box: Box = { l: now, e: null, q: [], m: {} as Methods }
+    const box = { l: now, e: null, q: [] } as unknown as Box
     box.m = {
+      // To the socket of the latest render only: during a URL change (a child's effect runs
+      // before this hook's) the old one is going away, and the message waits for the new one.
       send: (data) =>
-        box.e ? box.e.s.send(data) : box.l.c.u === null ? 'dropped' : (box.q.push(data), 'queued'),
+        box.e?.k === box.l.k
+          ? box.e.s.send(data)
+          : box.l.k // null for a null URL
+            ? (box.q.push(data), 'queued')
+            : 'dropped',
       open: () => box.e?.s.open(),
       close: (code, reason) => box.e?.s.close(code, reason),
       reconnect: (code, reason) => box.e?.s.reconnect(code, reason),
@@ -106,10 +108,14 @@ export function useSteadySocket<In = RawData, Out = RawData>(
     const alive = prev?.k === key && prev.n >= 0
     // Unused now (URL change): closed before the new socket connects, so one is live at a time.
     if (prev && !alive) settle(prev)
-    if (key === null) return setV({ s: null })
+    if (key === null) {
+      b.e = null
+      return setV({ s: null })
+    }
     let e = alive ? prev : share ? registry?.get(key) : undefined
     if (!e) {
-      const c = live(now.c, () => b.l.c)
+      // (The handlers and the key come along; only `u` and `o` are used.)
+      const c = live(now, () => b.l)
       const s = new SteadySocket(c.u as UrlSource, c.o as SteadySocketOptions)
       e = { k: key, s, n: 0 }
       if (share) (registry ??= new Map()).set(key, e)
@@ -163,7 +169,7 @@ type Methods<In = unknown, Out = unknown> = Pick<
   'send' | 'open' | 'close' | 'reconnect'
 >
 type Box = {
-  l: { c: { u: UrlSource | null; o: object }; h: Handlers }
+  l: { u: UrlSource | null; o: object; h: Handlers; k: string | null }
   e: Entry | null
   q: unknown[]
   m: Methods
@@ -176,6 +182,20 @@ const HANDLERS = {
   message: 'onMessage',
 } as const
 const EVENTS = Object.keys(HANDLERS) as (keyof typeof HANDLERS)[]
+
+/**
+ * The options as the socket key sees them (a JSON replacer): plain objects with sorted keys
+ * (another key order is no change), arrays and primitives by value; a function or any other
+ * object (a codec class, binary ping data) by presence only: adding or removing one recreates the
+ * socket, a new identity or a change inside it does not (and a cycle in it does not matter).
+ */
+function canon(_: string, v: unknown): unknown {
+  if ((v as object | null)?.constructor !== Object)
+    return Array.isArray(v) || v !== Object(v) ? v : 1
+  const sorted: Dict = {}
+  for (const k of Object.keys(v as Dict).sort()) sorted[k] = (v as Dict)[k]
+  return sorted
+}
 
 /** Shared sockets by key; made on the first `share: true`, so importing creates nothing. */
 let registry: Map<string, Entry> | undefined
@@ -197,13 +217,16 @@ const none = (): (() => void) => closed
 function settle(e: Entry): void {
   if (e.n !== 0) return
   e.n = -1
-  if (registry?.get(e.k) === e) registry.delete(e.k)
+  // Its key says share (or not): a private socket's key is never in the registry, and a shared
+  // one is replaced there only after it was removed.
+  registry?.delete(e.k)
   e.s.dispose()
 }
 
 /**
  * A copy of `o` (plain objects copied deeply) whose functions call their counterpart in the
- * latest render (`get()`, with it as `this`), or themselves when it has none there. `WebSocket`
+ * latest render (`get()`, with it as `this`), or themselves while it has none there (a render
+ * that removes one changes the key, so that lasts until the socket is recreated). `WebSocket`
  * is a constructor: kept as is.
  */
 function live(o: Dict, get: () => unknown): Dict {
@@ -213,10 +236,7 @@ function live(o: Dict, get: () => unknown): Dict {
     const at = (): unknown => (get() as Dict | undefined)?.[k]
     out[k] =
       typeof v === 'function' && k !== 'WebSocket'
-        ? (...args: unknown[]): unknown => {
-            const f = at()
-            return (typeof f === 'function' ? f : v).apply(get(), args)
-          }
+        ? (...args: unknown[]): unknown => ((at() || v) as typeof v).apply(get(), args)
         : (v as Dict | undefined)?.constructor === Object
           ? live(v as Dict, at)
           : v
