@@ -4,7 +4,16 @@ import globals from 'globals'
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', '.pack-test/', 'docs/api/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'bench/results/',
+      '.pack-test/',
+      'docs/api/',
+      '.tmp/',
+      '.vitest/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -26,7 +26,8 @@ export async function runExample({ label, defaultPort, start, bundle, missing, h
   } catch (error) {
     const code = /** @type {NodeJS.ErrnoException} */ (error).code
     if (code === 'EADDRINUSE') {
-      const next = port < 65535 ? port + 1 : defaultPort + 1
+      // 10000 and 10001 are the demo's and the chat example's: suggest a port neither uses.
+      const next = port < 65534 ? port + 2 : defaultPort + 2
       console.error(`Port ${port} is busy: set PORT=${next} (or stop the other process)`)
     } else {
       console.error(`Could not start the ${label} on ${host}:${port}: ${String(error)}`)

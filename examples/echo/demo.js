@@ -320,6 +320,10 @@
     const pad = 'x'.repeat(SLOW_CHUNK)
     const started = performance.now()
     let count = 0
+    // Counted from send()'s results, not queuedBytes: in a follower tab (?tabs=1) the queue is
+    // the leader's, and this tab's queuedBytes stays 0.
+    let queued = 0
+    const maxQueued = (640 * 1024) / SLOW_CHUNK
     await new Promise((resolve) => {
       const timer = setInterval(() => {
         const elapsed = performance.now() - started
@@ -328,8 +332,8 @@
           resolve()
           return
         }
-        for (let i = 0; i < 8 && count < 400 && socket.queuedBytes < 640 * 1024; i++) {
-          send('slow', { pad })
+        for (let i = 0; i < 8 && count < 400 && queued < maxQueued; i++) {
+          if (send('slow', { pad }).result === 'queued') queued += 1
           count += 1
         }
       }, 25)

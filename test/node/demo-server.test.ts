@@ -100,7 +100,7 @@ describe('echo demo server', () => {
     const demo = run({ PORT: String(busy.port) })
     expect(await demo.exited).toBe(1)
     expect(demo.stderr()).toBe(
-      `Port ${busy.port} is busy: set PORT=${busy.port + 1} (or stop the other process)\n`,
+      `Port ${busy.port} is busy: set PORT=${busy.port + 2} (or stop the other process)\n`,
     )
   })
 })
