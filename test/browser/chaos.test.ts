@@ -443,9 +443,17 @@ function account(
       if (id === newest) continue
       const older = nativeOf.get(id)
       if (older) {
-        const closedFirst = older.closeCalled >= 0 && (!newer || older.closeCalled <= newer.created)
+        // Closed in the page first: by the SDK, or by the server (whose end lingers until it
+        // reads the page's close echo, which a server that stopped reading never does).
+        const before = (t: number) => t >= 0 && (!newer || t <= newer.created)
+        const closedFirst = before(older.closeCalled) || before(older.closedAt)
         if (!closedFirst)
-          unexplainedOverlaps.push(`connection ${id} (native ${older.id}) open with ${newest}`)
+          unexplainedOverlaps.push(
+            `connection ${id} (native ${older.id}: created ${older.created}, opened ` +
+              `${older.opened}, close() ${older.closeCalled}, close event ${older.closedAt} ` +
+              `code ${older.closeCode}) open with ${newest} (native ${newer?.id}: created ` +
+              `${newer?.created})`,
+          )
       } else if (!o.notReading) {
         unexplainedOverlaps.push(
           `connection ${id} (never read) open with ${newest}, server reading`,
@@ -588,7 +596,7 @@ function printTable(a: Accounting, report: PageReport, faults: FaultRecord[], se
     ['max concurrent (server)', server.maxConcurrent],
     [
       '  overlaps seen / unexplained',
-      `${a.overlaps} / ${a.unexplainedOverlaps.length} (older: closed by the page, server not reading)`,
+      `${a.overlaps} / ${a.unexplainedOverlaps.length} (older: closed in the page first, server not reading)`,
     ],
     ['server connections', server.totalConnections],
     ['faults injected', faults.length],
@@ -612,7 +620,8 @@ interface PageNative {
   closeCalled: number
   closeCalledState: number
   closeCalledBuffered: number
-  /** Code and bufferedAmount at its close event (-1: none yet). */
+  /** When its close event came, code and bufferedAmount then (-1: none yet). */
+  closedAt: number
   closeCode: number
   closeBuffered: number
   /** The error the SDK emitted right after closing it ('' when it did not close it). */
@@ -687,7 +696,7 @@ const HARNESS = `
       let live = 1
       for (const n of natives) if (n.ws !== null && n.ws.readyState <= 1) live++
       super(url, protocols)
-      const rec = { id: natives.length + 1, ws: this, created: now(), opened: -1, closeCalled: -1,
+      const rec = { id: natives.length + 1, ws: this, created: now(), opened: -1, closedAt: -1, closeCalled: -1,
         closeCalledState: -1, closeCalledBuffered: -1, closeCode: -1, closeBuffered: -1, killedBy: '',
         writes: [], bytes: [], written: [], notOpen: [], rewritten: 0 }
       if (live > maxLive) maxLive = live
@@ -695,6 +704,7 @@ const HARNESS = `
       this.addEventListener('open', () => { rec.opened = now() })
       this.addEventListener('close', (e) => {
         rec.closeCode = e.code
+        rec.closedAt = now()
         rec.closeBuffered = this.bufferedAmount
         rec.ws = null
       })
@@ -803,7 +813,7 @@ const HARNESS = `
         results: this.results,
         burstMessages: this.burstMessages,
         drops: this.drops,
-        natives: natives.map((n) => ({ id: n.id, created: n.created, opened: n.opened,
+        natives: natives.map((n) => ({ id: n.id, created: n.created, opened: n.opened, closedAt: n.closedAt,
           closeCalled: n.closeCalled, closeCalledState: n.closeCalledState,
           closeCalledBuffered: n.closeCalledBuffered, closeCode: n.closeCode,
           closeBuffered: n.closeBuffered, killedBy: n.killedBy, writes: n.writes, bytes: n.bytes,
