@@ -4,14 +4,7 @@
 // retrying, Svelte stores through subscribe cycles, and SSR.
 import { act, cleanup, render } from '@testing-library/react'
 import { derived, get } from 'svelte/store'
-import {
-  createElement,
-  StrictMode,
-  useEffect,
-  useLayoutEffect,
-  useState,
-  type ReactNode,
-} from 'react'
+import { createElement, StrictMode, useEffect, useLayoutEffect, useState } from 'react'
 import { renderToString as reactRenderToString } from 'react-dom/server'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import {
@@ -25,17 +18,13 @@ import {
   ref,
 } from 'vue'
 import { renderToString as vueRenderToString } from 'vue/server-renderer'
-import { SteadySocket, type Snapshot, type UrlSource } from '../../src/index'
-import {
-  useSocketState,
-  useSteadySocket,
-  type UseSteadySocketOptions,
-  type UseSteadySocketResult,
-} from '../../src/react'
+import { SteadySocket, type Snapshot } from '../../src/index'
+import { useSocketState, useSteadySocket, type UseSteadySocketOptions } from '../../src/react'
 import { steadySocketStore } from '../../src/svelte'
 import { FakeServer } from '../../src/testing/index'
 import { useSteadySocket as useVueSocket } from '../../src/vue'
 import { tick } from './helpers'
+import { flush, mount as mountHook, type Props } from './react-mount'
 
 const URL_A = 'ws://example.test/a'
 const URL_B = 'ws://example.test/b'
@@ -53,29 +42,7 @@ afterEach(async () => {
   vi.restoreAllMocks()
 })
 
-const flush = (ms = 0) => act(() => tick(ms))
-
-type Props = { url: UrlSource | null; options?: UseSteadySocketOptions<unknown, unknown> }
-
-function mount(props: Props, { strict = true } = {}) {
-  const results: UseSteadySocketResult<unknown, unknown>[] = []
-  function Probe(p: Props) {
-    const result = useSteadySocket(p.url, { WebSocket: server.WebSocket, ...p.options })
-    results.push(result)
-    return null
-  }
-  const wrap = (p: Props): ReactNode =>
-    strict ? createElement(StrictMode, null, createElement(Probe, p)) : createElement(Probe, p)
-  const view = render(wrap(props))
-  return {
-    results,
-    get last() {
-      return results[results.length - 1]!
-    },
-    update: (p: Props) => view.rerender(wrap(p)),
-    unmount: () => view.unmount(),
-  }
-}
+const mount = (props: Props, options?: { strict?: boolean }) => mountHook(server, props, options)
 
 // ---------------------------------------------------------------------------------------------
 // React

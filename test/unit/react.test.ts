@@ -1,15 +1,11 @@
 import { act, cleanup, render } from '@testing-library/react'
-import { createElement, StrictMode, useEffect, type ReactNode } from 'react'
+import { createElement, StrictMode, useEffect } from 'react'
 import { afterEach, beforeEach, describe, expect, expectTypeOf, test, vi } from 'vitest'
-import { json, SteadySocket, type Snapshot, type UrlSource } from '../../src/index'
-import {
-  useSocketState,
-  useSteadySocket,
-  type UseSteadySocketOptions,
-  type UseSteadySocketResult,
-} from '../../src/react'
+import { json, SteadySocket, type Snapshot } from '../../src/index'
+import { useSocketState, useSteadySocket, type UseSteadySocketResult } from '../../src/react'
 import { FakeServer } from '../../src/testing/index'
 import { tick } from './helpers'
+import { flush, mount as mountHook, type Props } from './react-mount'
 
 const URL_A = 'ws://example.test/a'
 const URL_B = 'ws://example.test/b'
@@ -26,32 +22,7 @@ afterEach(async () => {
   vi.useRealTimers()
 })
 
-/** Lets fake time pass inside act(), so React applies the state the socket events cause. */
-const flush = (ms = 0) => act(() => tick(ms))
-
-type Props = { url: UrlSource | null; options?: UseSteadySocketOptions<unknown, unknown> }
-
-/** Mounts a component that calls the hook and records every result it rendered. */
-function mount(props: Props, { strict = true } = {}) {
-  const results: UseSteadySocketResult<unknown, unknown>[] = []
-  function Probe(p: Props) {
-    const result = useSteadySocket(p.url, { WebSocket: server.WebSocket, ...p.options })
-    results.push(result)
-    return createElement('output', null, `${result.status} ${String(result.lastMessage ?? '')}`)
-  }
-  const wrap = (p: Props): ReactNode =>
-    strict ? createElement(StrictMode, null, createElement(Probe, p)) : createElement(Probe, p)
-  const view = render(wrap(props))
-  return {
-    results,
-    get last() {
-      return results[results.length - 1]!
-    },
-    text: () => view.container.textContent,
-    update: (p: Props) => view.rerender(wrap(p)),
-    unmount: () => view.unmount(),
-  }
-}
+const mount = (props: Props, options?: { strict?: boolean }) => mountHook(server, props, options)
 
 describe('useSteadySocket', () => {
   test('makes exactly one socket and one connection under StrictMode, and keeps it open', async () => {
