@@ -26,9 +26,7 @@ export async function runExample({ label, defaultPort, start, bundle, missing, h
   } catch (error) {
     const code = /** @type {NodeJS.ErrnoException} */ (error).code
     if (code === 'EADDRINUSE') {
-      // 10000 and 10001 are the demo's and the chat example's: suggest a port neither uses.
-      const next = port < 65534 ? port + 2 : defaultPort + 2
-      console.error(`Port ${port} is busy: set PORT=${next} (or stop the other process)`)
+      console.error(busyMessage(port, defaultPort))
     } else {
       console.error(`Could not start the ${label} on ${host}:${port}: ${String(error)}`)
     }
@@ -54,4 +52,11 @@ export async function runExample({ label, defaultPort, start, bundle, missing, h
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+}
+
+/** The one line for a busy port. 10000 and 10001 are the demo's and the chat example's: the
+ * suggestion skips both. */
+export function busyMessage(port, defaultPort) {
+  const next = port < 65534 ? port + 2 : defaultPort + 2
+  return `Port ${port} is busy: set PORT=${next} (or stop the other process)`
 }

@@ -7,6 +7,7 @@ import { startDemoServer } from '../../examples/echo/server.mjs'
 import type { FaultServer } from '../support/fault-server.mjs'
 
 const SCRIPT = fileURLToPath(new URL('../../examples/echo/server.mjs', import.meta.url))
+const PORT_FREE = fileURLToPath(new URL('../../examples/port-free.mjs', import.meta.url))
 
 const children: ChildProcess[] = []
 const servers: FaultServer[] = []
@@ -23,8 +24,8 @@ interface Run {
   exited: Promise<number | null>
 }
 
-function run(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [SCRIPT], {
+function run(env: Record<string, string>, args = [SCRIPT]): Run {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -102,5 +103,19 @@ describe('echo demo server', () => {
     expect(demo.stderr()).toBe(
       `Port ${busy.port} is busy: set PORT=${busy.port + 2} (or stop the other process)\n`,
     )
+  })
+
+  it('checks the port before npm run demo builds (a running demo keeps its dist/)', async () => {
+    const busy = await startDemoServer({ port: 0 })
+    servers.push(busy)
+    const taken = run({ PORT: String(busy.port) }, [PORT_FREE, '10000'])
+    expect(await taken.exited).toBe(1)
+    expect(taken.stderr()).toBe(
+      `Port ${busy.port} is busy: set PORT=${busy.port + 2} (or stop the other process)\n`,
+    )
+    await busy.close()
+    servers.pop()
+    const free = run({ PORT: String(busy.port) }, [PORT_FREE, '10000'])
+    expect(await free.exited).toBe(0)
   })
 })
