@@ -77,8 +77,17 @@ export function useSteadySocket<In = RawData, Out = RawData>(
   // During server rendering the socket would connect from the server: make none.
   const ssr = hasInjectionContext() && inject(ssrContextKey, null) != null
   let offs: (() => void)[] = []
+  // The URL the socket was made for (by value), and sends made for a newer URL before the
+  // watcher made its socket (it runs before the next render, not at once).
+  const key = () => {
+    const u = toValue(url)
+    return u == null ? null : String(u)
+  }
+  let current: string | null | undefined
+  let early: Out[] = []
 
-  const start = (u: string | URL | null) => {
+  const start = (u: string | null) => {
+    current = u
     // The old socket goes first (detached: its late close is ignored), then the new one connects.
     for (const off of offs) off()
     offs = []
@@ -108,24 +117,29 @@ export function useSteadySocket<In = RawData, Out = RawData>(
     ]
     socket.value = s
     sync()
+    for (const d of early.splice(0)) s.send(d)
   }
   // By value: a getter or ref that yields an equal URL again (a new URL object) is no change.
-  watch(
-    () => {
-      const u = toValue(url)
-      return u == null ? null : String(u)
-    },
-    start,
-    { immediate: true },
-  )
-  if (scoped) onScopeDispose(() => start(null))
+  watch(key, start, { immediate: true })
+  if (scoped)
+    onScopeDispose(() => {
+      start(null)
+      current = undefined // closed for good: nothing waits for a next socket
+      early = []
+    })
 
   return {
     socket,
     status,
     attempt,
     data,
-    send: (d) => socket.value?.send(d) ?? 'dropped',
+    send: (d) => {
+      const k = key()
+      if (current === undefined || ssr || k === current) return socket.value?.send(d) ?? 'dropped'
+      if (k === null) return 'dropped'
+      early.push(d)
+      return 'queued'
+    },
     open: () => socket.value?.open(),
     close: (code, reason) => socket.value?.close(code, reason),
     reconnect: (code, reason) => socket.value?.reconnect(code, reason),

@@ -248,4 +248,22 @@ describe('useSteadySocket (vue)', () => {
     state.raw.dispose()
     toRaw(state).deep.dispose()
   })
+
+  test('a send right after the URL changed, in the same tick, goes to the new socket', async () => {
+    const url = ref<string | null>(URL_A)
+    const { scope, send } = inScope<string, string>(url)
+    await tick()
+    url.value = URL_B
+    expect(send('for b')).toBe('queued') // the watcher has not made B's socket yet
+    await nextTick()
+    await tick()
+    expect(server.connections.map((c) => [c.url, c.received])).toEqual([
+      [URL_A, []],
+      [URL_B, ['for b']],
+    ])
+    url.value = null
+    expect(send('nowhere')).toBe('dropped')
+    scope.stop()
+    expect(send('after')).toBe('dropped')
+  })
 })
