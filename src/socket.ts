@@ -363,8 +363,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     if (this.#disposed) return
     // First: a listener of the events below can no longer open, reconnect or queue.
     this.#disposed = true
+    const natives = [this.#ws, this.#limbo?.ws]
     this.close()
     if (this.#closeReq) this.#finishClose(false)
+    for (const ws of natives) if (ws) cut(ws, 1000)
     const left = this.#flow.clear()
     if (left.length > 0) this.#ev.emit('drop', { messages: left, reason: 'disposed' })
     this.#runWaiters()
@@ -692,7 +694,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   #hold(ws: WebSocketLike, log: SentLog<Out>): void {
     this.#settle()
     // Nothing but pings (or nothing at all) left unsent: no message can be lost or duplicated.
-    if (!this.#flow.holds(log, ws.bufferedAmount)) return
+    if (!this.#flow.holds(log, ws.bufferedAmount)) return cut(ws, 1000)
     const bound = this.#o.connectTimeout || this.#o.heartbeat?.timeout || DEFAULTS.connectTimeout
     ws.onclose = () => this.#settle()
     this.#limbo = { ws, log, timer: setTimeout(() => this.#settle(), bound) }
@@ -705,6 +707,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     clearTimeout(limbo.timer)
     limbo.ws.onclose = noop
     this.#flow.requeue(limbo.log, limbo.ws.bufferedAmount)
+    // What it held is back in the queue: it must not transmit it after all.
+    cut(limbo.ws, 0)
     if (this.#held === this.#gen && this.#ws) {
       this.#held = -1
       this.#ready()
@@ -788,6 +792,18 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
 const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
 
 function noop(): void {}
+
+/**
+ * Node's `ws` waits up to 30 s for a silent peer's close frame, on a timer that keeps the process
+ * alive: a socket closed and given up on is cut (`terminate()`, where there is one) after `ms`,
+ * on a timer that keeps nothing alive. Browsers have no `terminate()`: nothing to do there.
+ */
+function cut(ws: WebSocketLike, ms: number): void {
+  const terminate = (ws as { terminate?: () => void }).terminate
+  if (typeof terminate !== 'function') return
+  const timer = setTimeout(() => terminate.call(ws), ms) as { unref?: () => void }
+  timer.unref?.()
+}
 
 function clear(timer: Timer): undefined {
   if (timer !== undefined) clearTimeout(timer)
