@@ -17,7 +17,7 @@ const frameworks = ['react', 'react-dom', 'vue', 'svelte', 'svelte/store']
 const entries = {
   core: [`export * from './index.js'`, 8.5 * 1024, []],
   'core, smallest use': [`export { SteadySocket } from './index.js'`, 8.5 * 1024, []],
-  // React: 1029 B since its option key became cycle-safe and order-free (the 1 KB goal is missed by 5 B).
+  // React: about 1030 B since its option key became cycle-safe and order-free (the 1 KB goal is missed by 6 B).
   react: [`export * from './react.js'`, 1.05 * 1024, ['./index.js', './chunks/*', ...frameworks]],
   vue: [`export * from './vue.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
   svelte: [`export * from './svelte.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
