@@ -513,6 +513,8 @@ describe('URL providers', () => {
     ['undefined', undefined],
     ['null', null],
     ['a number', 42],
+    // A look-alike of a URL: it has an `href`, but is no URL (it used to become '[object Object]').
+    ['a plain { href } object', { href: 'ws://a.test/' }],
   ])('one that returns %s is a ProviderError, not a connection (SDK bug)', async (_, value) => {
     const server = new FakeServer()
     const socket = new SteadySocket(() => value as never, {

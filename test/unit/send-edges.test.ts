@@ -136,8 +136,8 @@ describe('byte accounting of values that only look binary (raw codec)', () => {
 describe('heartbeat deadline without a ping', () => {
   // API: "if nothing at all arrives within timeout of the first ping not yet followed by an
   // inbound frame, the socket is treated as dead". With a heartbeat.message function that throws,
-  // no ping is ever sent, yet the deadline is armed and a healthy (ping-answering, otherwise
-  // quiet) connection is killed again and again.
+  // no ping is sent, so no deadline may run: a healthy (ping-answering, otherwise quiet)
+  // connection must not be killed again and again.
   test('a throwing message function does not make a quiet healthy connection time out', async () => {
     const { socket, server } = setup({
       reconnect: RETRY,

@@ -217,8 +217,8 @@ describe('construction and send() argument handling', () => {
   })
 
   // Kit API: ServerData is string | ArrayBuffer | ArrayBufferView ("a server sends text or
-  // bytes, never a Blob"). From JS, a Blob or a number is silently turned into an empty or
-  // zero-filled binary frame (copyFrame → new Uint8Array(x)) instead of being rejected.
+  // bytes, never a Blob"). From JS, a Blob or a number must be refused, not turned into an
+  // empty or zero-filled binary frame.
   it('FakeConnection.send() rejects data that is not text or bytes', async () => {
     const { connection } = await connect()
     expect(() => connection.send(new Blob(['ab']) as never)).toThrow(TypeError)
