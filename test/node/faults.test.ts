@@ -3,36 +3,23 @@
 // upgrade held past connectTimeout or cut mid-way, a server that closes while the `handshake`
 // option waits). Each is a failed connection: an error, a close, a retry, one live socket.
 // (test/node/reconnect.test.ts already covers a held upgrade abandoned once by connectTimeout.)
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { WebSocket } from 'ws'
 import { SteadySocket, type SteadySocketOptions } from '../../src/index'
-import { startFaultServer, waitFor, type FaultServer } from '../support/fault-server.mjs'
+import { waitFor, type FaultServer } from '../support/fault-server.mjs'
+import { useFaultServer } from './harness'
 
 type Log = [string, unknown][]
 
-let server: FaultServer
-const sockets: SteadySocket<unknown, unknown>[] = []
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
-
-beforeEach(async () => {
-  server = await startFaultServer()
-  unhandled.length = 0
-  process.on('unhandledRejection', onUnhandled)
-})
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.dispose()
-  process.off('unhandledRejection', onUnhandled)
-  await server.close()
-})
+const h = useFaultServer()
 
 function connect(options: SteadySocketOptions<unknown, unknown> = {}, path = '/echo') {
-  const socket = new SteadySocket<unknown, unknown>(`${server.url}${path}`, {
+  const socket = new SteadySocket<unknown, unknown>(`${h.server.url}${path}`, {
     WebSocket,
     reconnect: { initialDelay: 50, maxDelay: 200, jitter: 'none', minUptime: 300 },
     ...options,
   })
-  sockets.push(socket)
+  h.sockets.push(socket)
   const log: Log = []
   for (const type of ['open', 'close', 'error', 'reconnecting', 'message'] as const) {
     socket.on(type, (payload: unknown) => log.push([type, payload]))
@@ -49,18 +36,18 @@ describe('frames the client must reject', () => {
   test('a malformed frame fails the connection: error, close 1006, then a reconnect', async () => {
     const { socket, log } = connect()
     await socket.opened({ timeout: 5000 })
-    expect(server.sendMalformed()).toBe(1)
+    expect(h.server.sendMalformed()).toBe(1)
     await waitFor(() => opens(log) === 2, { timeout: 5000 })
     expect(errors(log)).toEqual(['ConnectError'])
     expect(closes(log)).toEqual([{ code: 1006, reason: '', wasClean: false, willReconnect: true }])
     // The ws client answered the reserved opcode with a protocol-error close frame.
-    await waitFor(() => server.connections[0]!.closeCode !== undefined)
-    expect(server.connections[0]!.closeCode).toBe(1002)
+    await waitFor(() => h.server.connections[0]!.closeCode !== undefined)
+    expect(h.server.connections[0]!.closeCode).toBe(1002)
     // The new connection works, and there was never more than one.
     expect(socket.send('after')).toBe('sent')
-    await waitFor(() => server.connections[1]!.received.includes('after'))
-    expect(server.maxConcurrent).toBe(1)
-    expect(unhandled).toEqual([])
+    await waitFor(() => h.server.connections[1]!.received.includes('after'))
+    expect(h.server.maxConcurrent).toBe(1)
+    expect(h.unhandled).toEqual([])
   })
 
   test("a frame over the ws client's maxPayload fails the connection, then a reconnect", async () => {
@@ -73,26 +60,26 @@ describe('frames the client must reject', () => {
     }
     const { socket, log } = connect({ WebSocket: Limited })
     await socket.opened({ timeout: 5000 })
-    server.send('small')
+    h.server.send('small')
     await waitFor(() => names(log).includes('message'))
-    server.send('x'.repeat(4096))
+    h.server.send('x'.repeat(4096))
     await waitFor(() => opens(log) === 2, { timeout: 5000 })
     expect(errors(log)).toEqual(['ConnectError'])
     expect(closes(log)).toEqual([{ code: 1006, reason: '', wasClean: false, willReconnect: true }])
     // Only the small frame was emitted; the big one never reached a listener.
     expect(log.filter(([n]) => n === 'message').map(([, m]) => String(m))).toEqual(['small'])
-    await waitFor(() => server.connections[0]!.closeCode !== undefined)
-    expect(server.connections[0]!.closeCode).toBe(1009)
-    server.send('small again')
+    await waitFor(() => h.server.connections[0]!.closeCode !== undefined)
+    expect(h.server.connections[0]!.closeCode).toBe(1009)
+    h.server.send('small again')
     await waitFor(() => log.filter(([n]) => n === 'message').length === 2)
-    expect(server.maxConcurrent).toBe(1)
-    expect(unhandled).toEqual([])
+    expect(h.server.maxConcurrent).toBe(1)
+    expect(h.unhandled).toEqual([])
   })
 })
 
 describe('the opening handshake', () => {
   test('held past connectTimeout on every attempt: each abandoned, none answered later', async () => {
-    server.delayHandshake(600)
+    h.server.delayHandshake(600)
     const { socket, log } = connect({
       connectTimeout: 150,
       reconnect: { initialDelay: 50, maxDelay: 100, jitter: 'none' },
@@ -100,29 +87,29 @@ describe('the opening handshake', () => {
     await waitFor(() => errors(log).length >= 3, { timeout: 5000 })
     expect(new Set(errors(log))).toEqual(new Set(['ConnectTimeoutError']))
     // The abandoned upgrades were cancelled with their TCP sockets, never answered.
-    expect(server.totalConnections).toBe(0)
-    server.delayHandshake(20)
+    expect(h.server.totalConnections).toBe(0)
+    h.server.delayHandshake(20)
     await socket.opened({ timeout: 5000 })
-    expect(server.totalConnections).toBe(1)
+    expect(h.server.totalConnections).toBe(1)
     // Longer than the old hold: no held upgrade turns into a second connection.
     await new Promise((r) => setTimeout(r, 800))
-    expect(server.totalConnections).toBe(1)
-    expect(server.maxConcurrent).toBe(1)
-    expect(unhandled).toEqual([])
+    expect(h.server.totalConnections).toBe(1)
+    expect(h.server.maxConcurrent).toBe(1)
+    expect(h.unhandled).toEqual([])
   })
 
   test('cut by the server mid-upgrade: a ConnectError, then a retry that opens', async () => {
-    server.delayHandshake(2000)
+    h.server.delayHandshake(2000)
     const { socket, log } = connect({ connectTimeout: 5000 })
     await waitFor(() => socket.status === 'connecting')
     await new Promise((r) => setTimeout(r, 100))
-    server.delayHandshake(0)
-    expect(server.terminate()).toBe(1) // the held upgrade
+    h.server.delayHandshake(0)
+    expect(h.server.terminate()).toBe(1) // the held upgrade
     await socket.opened({ timeout: 5000 })
     expect(errors(log)).toEqual(['ConnectError'])
     expect(closes(log)).toEqual([{ code: 1006, reason: '', wasClean: false, willReconnect: true }])
-    expect(server.totalConnections).toBe(1)
-    expect(unhandled).toEqual([])
+    expect(h.server.totalConnections).toBe(1)
+    expect(h.unhandled).toEqual([])
   })
 })
 
@@ -150,22 +137,22 @@ describe('the server closes while the handshake option waits', () => {
   ])('when it %s: a failed attempt, a retry, no unhandled rejection', async (_, end, code) => {
     const { socket, log } = connect({ handshake }, '/sink')
     expect(socket.send('queued')).toBe('queued')
-    await waitFor(() => server.connections[0]?.received.includes('auth'), { timeout: 5000 })
-    expect(end(server)).toBe(1)
+    await waitFor(() => h.server.connections[0]?.received.includes('auth'), { timeout: 5000 })
+    expect(end(h.server)).toBe(1)
     // The retry runs the handshake again on a new connection.
-    await waitFor(() => server.connections[1]?.received.includes('auth'), { timeout: 5000 })
+    await waitFor(() => h.server.connections[1]?.received.includes('auth'), { timeout: 5000 })
     expect(opens(log)).toBe(0)
     expect(closes(log)).toEqual([expect.objectContaining({ code, willReconnect: true })])
     // The stale handshake rejected when its connection closed: ignored, not a HandshakeError.
     expect(errors(log)).not.toContain('HandshakeError')
-    server.send('auth-ok')
+    h.server.send('auth-ok')
     await socket.opened({ timeout: 5000 })
     await socket.flush({ timeout: 5000 })
-    await waitFor(() => server.connections[1]!.received.length === 2)
-    expect(server.connections[0]!.received).toEqual(['auth'])
-    expect(server.connections[1]!.received).toEqual(['auth', 'queued'])
-    expect(server.maxConcurrent).toBe(1)
+    await waitFor(() => h.server.connections[1]!.received.length === 2)
+    expect(h.server.connections[0]!.received).toEqual(['auth'])
+    expect(h.server.connections[1]!.received).toEqual(['auth', 'queued'])
+    expect(h.server.maxConcurrent).toBe(1)
     await new Promise((r) => setImmediate(r))
-    expect(unhandled).toEqual([])
+    expect(h.unhandled).toEqual([])
   })
 })

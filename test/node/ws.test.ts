@@ -4,41 +4,28 @@
 // after dispose() even against a silent server. Every wait is bounded.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { WebSocket } from 'ws'
 import { SteadySocket, json, type SteadySocketOptions } from '../../src/index'
-import { startFaultServer, waitFor, type FaultServer } from '../support/fault-server.mjs'
+import { startFaultServer, waitFor } from '../support/fault-server.mjs'
+import { useFaultServer } from './harness'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-let server: FaultServer
-const sockets: { dispose(): void }[] = []
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
-
-beforeEach(async () => {
-  server = await startFaultServer()
-  unhandled.length = 0
-  process.on('unhandledRejection', onUnhandled)
-})
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.dispose()
-  process.off('unhandledRejection', onUnhandled)
-  await server.close()
-})
+const h = useFaultServer()
 
 function connect<In = unknown, Out = unknown>(
   options: SteadySocketOptions<In, Out> = {},
   path = '/echo',
-  base = server,
+  base = h.server,
 ) {
   const socket = new SteadySocket<In, Out>(`${base.url}${path}`, {
     WebSocket,
     reconnect: { initialDelay: 50, maxDelay: 200, jitter: 'none', minUptime: 300 },
     ...options,
   })
-  sockets.push(socket)
+  h.sockets.push(socket)
   return socket
 }
 
@@ -49,7 +36,7 @@ const indices = (c: { received: (string | Buffer)[] }) =>
 // ---------------------------------------------------------------------------------------------
 describe('ws bufferedAmount semantics (raw ws, no SteadySocket)', () => {
   test('0 right after send() to a reading server (browsers count it until a later task)', async () => {
-    const ws = new WebSocket(`${server.url}/sink`)
+    const ws = new WebSocket(`${h.server.url}/sink`)
     await new Promise((r) => ws.once('open', r))
     ws.send('hello')
     // ws writes synchronously into the kernel while it can: nothing is counted.
@@ -58,8 +45,8 @@ describe('ws bufferedAmount semantics (raw ws, no SteadySocket)', () => {
   })
 
   test('counts frame headers: each small frame adds payload + 6 bytes (header + mask)', async () => {
-    server.pauseReading()
-    const ws = new WebSocket(`${server.url}/sink`)
+    h.server.pauseReading()
+    const ws = new WebSocket(`${h.server.url}/sink`)
     await new Promise((r) => ws.once('open', r))
     // Fill the kernel buffers so that further writes stay in ws's own buffer.
     const big = 'x'.repeat(64 * 1024)
@@ -72,15 +59,15 @@ describe('ws bufferedAmount semantics (raw ws, no SteadySocket)', () => {
   })
 
   test('after the server terminates, the dead socket reports bufferedAmount 0 at its close', async () => {
-    server.pauseReading()
-    const ws = new WebSocket(`${server.url}/sink`)
+    h.server.pauseReading()
+    const ws = new WebSocket(`${h.server.url}/sink`)
     await new Promise((r) => ws.once('open', r))
     ws.on('error', () => {})
     const big = 'x'.repeat(64 * 1024)
     for (let i = 0; i < 400 && ws.bufferedAmount < 2 * 1024 * 1024; i++) ws.send(big)
     expect(ws.bufferedAmount).toBeGreaterThan(1024 * 1024)
     const atClose = new Promise<number>((r) => ws.once('close', () => r(ws.bufferedAmount)))
-    server.terminate()
+    h.server.terminate()
     // ws destroys the TCP socket, which discards its write buffer: unlike Chromium, nothing is
     // left to tell which bytes were never transmitted.
     expect(await atClose).toBe(0)
@@ -90,7 +77,7 @@ describe('ws bufferedAmount semantics (raw ws, no SteadySocket)', () => {
 // ---------------------------------------------------------------------------------------------
 describe('recoverUnsent with ws', () => {
   test("what was in ws's own buffer when the server terminates is not recovered (README, In Node)", async () => {
-    server.pauseReading()
+    h.server.pauseReading()
     const socket = connect<unknown, { n: number; pad: string }>({ codec: json() })
     await socket.opened({ timeout: 5000 })
     const pad = 'x'.repeat(32 * 1024)
@@ -103,24 +90,24 @@ describe('recoverUnsent with ws', () => {
     const native = socket.bufferedAmount - socket.queuedBytes
     // The last 'sent' message is certainly among the bytes ws never transmitted.
     expect(native).toBeGreaterThan(1024 * 1024)
-    server.terminate()
-    server.resumeReading()
-    await waitFor(() => server.connections.length === 2 && socket.isOpen, { timeout: 5000 })
+    h.server.terminate()
+    h.server.resumeReading()
+    await waitFor(() => h.server.connections.length === 2 && socket.isOpen, { timeout: 5000 })
     await socket.flush({ timeout: 10_000 })
-    const second = server.connections[1]!
+    const second = h.server.connections[1]!
     await waitFor(() => second.receivedCount >= 1, { timeout: 5000 })
     await sleep(100)
     const got = indices(second)
     // ws empties its buffer when its TCP socket dies and reports bufferedAmount 0 at the close:
     // recoverUnsent has nothing to map back. The second connection starts at the first 'queued'
     // message; the 'sent' tail is gone, as the README's Node section says. Nothing twice.
-    expect(server.connections[0]!.receivedCount).toBe(0)
+    expect(h.server.connections[0]!.receivedCount).toBe(0)
     expect(got[0]).toBe(lastSent + 1)
     expect(new Set(got).size).toBe(got.length)
   }, 20_000)
 
   test('reconnect() while the server is not reading: each message arrives exactly once, in order', async () => {
-    server.pauseReading()
+    h.server.pauseReading()
     const socket = connect<unknown, { n: number; pad: string }>({ codec: json() })
     await socket.opened({ timeout: 5000 })
     const pad = 'x'.repeat(32 * 1024)
@@ -128,14 +115,14 @@ describe('recoverUnsent with ws', () => {
     for (let n = 0; n < 2000 && socket.queueLength < 20; n++, total++) socket.send({ n, pad })
     socket.reconnect()
     await sleep(200)
-    server.resumeReading()
+    h.server.resumeReading()
     await waitFor(() => socket.isOpen && socket.queueLength === 0, { timeout: 10_000 })
     await socket.flush({ timeout: 10_000 })
-    await waitFor(() => server.connections.reduce((s, c) => s + c.receivedCount, 0) >= total, {
+    await waitFor(() => h.server.connections.reduce((s, c) => s + c.receivedCount, 0) >= total, {
       timeout: 10_000,
     })
     await sleep(100)
-    const all = server.connections.flatMap(indices)
+    const all = h.server.connections.flatMap(indices)
     expect(all).toEqual([...Array(total).keys()])
   }, 30_000)
 })
@@ -143,7 +130,7 @@ describe('recoverUnsent with ws', () => {
 // ---------------------------------------------------------------------------------------------
 describe('backpressure with ws', () => {
   test('queues above the high-water mark, drains only once the server reads, delivers everything once', async () => {
-    server.pauseReading()
+    h.server.pauseReading()
     const socket = connect<unknown, { n: number; pad: string }>({
       codec: json(),
       backpressure: { highWaterMark: 256 * 1024, lowWaterMark: 64 * 1024 },
@@ -160,11 +147,11 @@ describe('backpressure with ws', () => {
     // ws's buffer does not shrink while the server does not read: no drain, the queue waits.
     expect(drains).toBe(0)
     expect(socket.queueLength).toBe(50)
-    server.resumeReading()
+    h.server.resumeReading()
     await waitFor(() => drains === 1, { timeout: 10_000 })
     await socket.flush({ timeout: 10_000 })
-    await waitFor(() => server.connections[0]!.receivedCount === total, { timeout: 10_000 })
-    expect(indices(server.connections[0]!)).toEqual([...Array(total).keys()])
+    await waitFor(() => h.server.connections[0]!.receivedCount === total, { timeout: 10_000 })
+    expect(indices(h.server.connections[0]!)).toEqual([...Array(total).keys()])
     expect(drains).toBe(1)
   }, 30_000)
 })
@@ -178,7 +165,7 @@ describe('heartbeat with ws', () => {
     const closes: unknown[] = []
     socket.on('error', (e) => errors.push(e.name))
     socket.on('close', (c) => closes.push(c))
-    server.silent()
+    h.server.silent()
     await waitFor(() => errors.includes('HeartbeatTimeoutError'), { timeout: 5000 })
     expect(closes[0]).toEqual({
       code: 1006,
@@ -186,9 +173,9 @@ describe('heartbeat with ws', () => {
       wasClean: false,
       willReconnect: true,
     })
-    server.unsilent()
-    await waitFor(() => socket.isOpen && server.connections.length >= 2, { timeout: 5000 })
-    expect(unhandled).toEqual([])
+    h.server.unsilent()
+    await waitFor(() => socket.isOpen && h.server.connections.length >= 2, { timeout: 5000 })
+    expect(h.unhandled).toEqual([])
   })
 
   test("the README's ws server snippet with isPong: pongs are not messages, the connection stays up", async () => {
@@ -229,7 +216,7 @@ describe('heartbeat with ws', () => {
         readmeServer.connections[0]!.received.filter((m) => m === 'ping').length,
       ).toBeGreaterThan(5)
     } finally {
-      for (const s of sockets.splice(0)) s.dispose()
+      for (const s of h.sockets.splice(0)) s.dispose()
       await readmeServer.close()
     }
   })
@@ -243,28 +230,28 @@ describe('watchNetwork in Node', () => {
     const errors: unknown[] = []
     socket.on('error', (e) => errors.push(e))
     await socket.opened({ timeout: 5000 })
-    server.terminate()
-    await waitFor(() => socket.isOpen && server.totalConnections === 2, { timeout: 5000 })
+    h.server.terminate()
+    await waitFor(() => socket.isOpen && h.server.totalConnections === 2, { timeout: 5000 })
     socket.close()
     expect(errors).toEqual([])
-    expect(unhandled).toEqual([])
+    expect(h.unhandled).toEqual([])
   })
 })
 
 // ---------------------------------------------------------------------------------------------
 describe('flush() and opened() with ws', () => {
   test('flush() resolves once ws handed the bytes to the kernel, not when the server has them', async () => {
-    server.pauseReading()
+    h.server.pauseReading()
     const socket = connect()
     await socket.opened({ timeout: 5000 })
     socket.send('x'.repeat(100 * 1024))
     await socket.flush({ timeout: 2000 })
     // "the native bufferedAmount is 0": true, yet the server has read nothing.
-    expect(server.connections[0]!.receivedCount).toBe(0)
+    expect(h.server.connections[0]!.receivedCount).toBe(0)
   })
 
   test("flush() waits while bytes sit in ws's own buffer and resolves once the server reads", async () => {
-    server.pauseReading()
+    h.server.pauseReading()
     const socket = connect({ backpressure: false, queue: { maxBytes: 64 * 1024 * 1024 } })
     await socket.opened({ timeout: 5000 })
     const big = 'x'.repeat(64 * 1024)
@@ -274,31 +261,31 @@ describe('flush() and opened() with ws', () => {
     const flushed = socket.flush({ timeout: 10_000 }).then(() => (done = true))
     await sleep(300)
     expect(done).toBe(false)
-    server.resumeReading()
+    h.server.resumeReading()
     await flushed
   }, 20_000)
 
   test('opened() rejects once retries are exhausted against a refusing server', async () => {
-    server.refuse()
+    h.server.refuse()
     const socket = connect({ reconnect: { initialDelay: 20, maxRetries: 2, jitter: 'none' } })
     await expect(socket.opened()).rejects.toMatchObject({ name: 'ClosedError' })
     expect(socket.status).toBe('closed')
   })
 
   test('opened() rejects when disposed mid-upgrade (server holds the handshake)', async () => {
-    server.delayHandshake(5000)
+    h.server.delayHandshake(5000)
     const socket = connect()
     const opened = socket.opened()
     await sleep(100)
     socket.dispose()
     await expect(opened).rejects.toMatchObject({ name: 'ClosedError' })
-    expect(unhandled).toEqual([])
+    expect(h.unhandled).toEqual([])
   })
 
   test("close() against a silent server: 'closing' (opened() pending) until ws's 30 s closeTimeout; dispose() ends it", async () => {
     const socket = connect()
     await socket.opened({ timeout: 5000 })
-    server.silent()
+    h.server.silent()
     socket.close()
     // opened() rejects at once only when 'closed'; the status is 'closing' until ws's closing
     // handshake completes or its closeTimeout (30 s by default) destroys the socket.
@@ -336,8 +323,8 @@ describe('binaryType with ws', () => {
     socket.send(new Uint8Array([4, 5]))
     await waitFor(() => got.length === 1, { timeout: 2000 })
     expect(got[0]).toBeInstanceOf(ArrayBuffer)
-    server.terminate()
-    await waitFor(() => socket.isOpen && server.totalConnections === 2, { timeout: 5000 })
+    h.server.terminate()
+    await waitFor(() => socket.isOpen && h.server.totalConnections === 2, { timeout: 5000 })
     socket.send(new Uint8Array([6]))
     await waitFor(() => got.length === 2, { timeout: 2000 })
     expect(got[1]).toBeInstanceOf(ArrayBuffer)
@@ -403,9 +390,13 @@ describe('a Node process exits after dispose() (client alone in the child)', () 
   test(
     'disposed while open against a silent (half-open) server',
     async () => {
-      server.silent()
+      h.server.silent()
       const r = await runChild(
-        esmChild(`${server.url}/echo`, '', `await socket.opened({ timeout: 5000 }); step('open')`),
+        esmChild(
+          `${h.server.url}/echo`,
+          '',
+          `await socket.opened({ timeout: 5000 }); step('open')`,
+        ),
         'module',
         KILL_AFTER_MS,
       )
@@ -421,10 +412,10 @@ describe('a Node process exits after dispose() (client alone in the child)', () 
   test(
     'disposed while reconnecting after a heartbeat timeout (abandoned socket)',
     async () => {
-      server.silent()
+      h.server.silent()
       const r = await runChild(
         esmChild(
-          `${server.url}/echo`,
+          `${h.server.url}/echo`,
           `heartbeat: { interval: 50, timeout: 150 }, reconnect: { initialDelay: 30000, jitter: 'none' }`,
           `await socket.opened({ timeout: 5000 }); step('open')
 await new Promise((r) => socket.once('reconnecting', r)); step('reconnecting')`,
@@ -443,10 +434,10 @@ await new Promise((r) => socket.once('reconnecting', r)); step('reconnecting')`,
   test(
     'disposed mid-upgrade (the server holds the HTTP upgrade)',
     async () => {
-      server.delayHandshake(30_000)
+      h.server.delayHandshake(30_000)
       const r = await runChild(
         esmChild(
-          `${server.url}/echo`,
+          `${h.server.url}/echo`,
           '',
           `await sleep(200); step(socket.status); socket.send('queued')`,
         ),
@@ -466,14 +457,14 @@ await new Promise((r) => socket.once('reconnecting', r)); step('reconnecting')`,
     async () => {
       const r = await runChild(
         esmChild(
-          `${server.url}/sink`,
+          `${h.server.url}/sink`,
           `handshake: (s) => new Promise(() => { s.send('auth') }), connectTimeout: 30000`,
           `await sleep(300); step(socket.status)`,
         ),
         'module',
         KILL_AFTER_MS,
       )
-      expect(server.connections[0]?.received).toEqual(['auth'])
+      expect(h.server.connections[0]?.received).toEqual(['auth'])
       expect(r.out).toContain('step connecting')
       expect(r.signal, r.out).toBeNull()
       expect(r.code, r.out).toBe(0)
@@ -489,7 +480,7 @@ describe('the built package with ws', () => {
     async () => {
       const r = await runChild(
         esmChild(
-          `${server.url}/echo`,
+          `${h.server.url}/echo`,
           '',
           `await socket.opened({ timeout: 5000 })
 const got = []
@@ -513,7 +504,7 @@ step('got ' + got[0] + ' ' + got[1].constructor.name)`,
       const code = `
 const { WebSocket } = require('ws')
 const { SteadySocket, json } = require('steadysocket')
-const socket = new SteadySocket(${JSON.stringify(`${server.url}/echo`)}, { WebSocket, codec: json() })
+const socket = new SteadySocket(${JSON.stringify(`${h.server.url}/echo`)}, { WebSocket, codec: json() })
 socket.send({ hi: 1 }) // queued while connecting
 socket.on('message', (m) => {
   console.log('got ' + JSON.stringify(m) + ' ' + socket.status)
