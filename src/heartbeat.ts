@@ -4,12 +4,13 @@ import type { HeartbeatOptions } from './options'
 
 /**
  * Pings every `interval`; when nothing at all arrives within `timeout` of the first ping not yet
- * followed by an inbound frame, calls `dead`. Inbound frames only set `rx` (the message hot path
- * must not touch timers).
+ * followed by an inbound frame, calls `dead`. Inbound frames only set a flag (the message hot
+ * path must not touch timers). Runs while the socket is open: `start()` and `stop()` belong to
+ * the open phase.
  */
 export class Heartbeat {
-  /** Set by the socket on every inbound frame. */
-  rx = false
+  /** An inbound frame arrived since the deadline was armed. */
+  #rx = false
   #ticker: ReturnType<typeof setInterval> | undefined
   #deadline: ReturnType<typeof setTimeout> | undefined
   #lastTick = 0
@@ -23,6 +24,22 @@ export class Heartbeat {
     this.#o = o
     this.#ping = ping
     this.#dead = dead
+  }
+
+  /**
+   * An inbound frame: proves liveness. Returns true for a pong (`isPong`), which is not a message;
+   * a throwing `isPong` is reported and the frame counts as a message.
+   */
+  receive(raw: RawData): boolean {
+    this.#rx = true
+    const isPong = this.#o.isPong
+    if (isPong === undefined) return false
+    try {
+      return isPong(raw) === true
+    } catch (error) {
+      reportLater(error)
+      return false
+    }
   }
 
   start(): void {
@@ -64,19 +81,19 @@ export class Heartbeat {
       reportLater(error)
     }
     if (frame === undefined || !this.#ping(frame)) return
-    if (fresh || this.#deadline === undefined || this.rx) this.#arm()
+    if (fresh || this.#deadline === undefined || this.#rx) this.#arm()
   }
 
   #arm(): void {
     if (this.#deadline !== undefined) clearTimeout(this.#deadline)
-    this.rx = false
+    this.#rx = false
     this.#armedAt = Date.now()
     this.#deadline = setTimeout(this.#onDeadline, this.#o.timeout)
   }
 
   #onDeadline = (): void => {
     this.#deadline = undefined
-    if (this.rx) return
+    if (this.#rx) return
     // A deadline that fires far too late was frozen with the page: frames may be queued behind
     // it, so give the connection one fresh probe instead of declaring it dead.
     if (Date.now() - this.#armedAt > this.#o.timeout * 2 + 1000) return this.#beat(true)

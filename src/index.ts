@@ -1,5 +1,5 @@
 export { SteadySocket } from './socket'
-export type { Snapshot } from './socket'
+export type { Snapshot, SteadySocketOptions } from './socket'
 export { json } from './codec'
 export type { Codec, RawData } from './codec'
 export {
@@ -17,7 +17,7 @@ export {
 export type { SteadySocketErrorName } from './errors'
 export { DEFAULTS } from './options'
 export type {
-  SteadySocketOptions,
+  SocketOptions,
   ReconnectOptions,
   QueueOptions,
   BackpressureOptions,

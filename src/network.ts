@@ -1,13 +1,13 @@
 /** What the socket does when the environment changes. */
 export type NetworkHandlers = {
   online(): void
-  offline(): void
   /** The page became visible again or came back from the back-forward cache. */
   wake(): void
 }
 
 /**
- * Wires online/offline/visibility/pageshow, attached only while the socket is not `closed`.
+ * Wires online/visibility/pageshow, attached only while the socket is not `closed`. Going
+ * offline needs no listener: the socket asks `offline()` when it schedules a retry.
  * A no-op where there is no `addEventListener` on the global (Node, React Native).
  */
 export class NetworkWatch {
@@ -28,7 +28,6 @@ export class NetworkWatch {
     if (this.#attached || typeof addEventListener !== 'function') return
     this.#attached = true
     addEventListener('online', this.#onOnline)
-    addEventListener('offline', this.#onOffline)
     addEventListener('pageshow', this.#onPageShow)
     if (typeof document !== 'undefined')
       document.addEventListener('visibilitychange', this.#onVisibility)
@@ -38,14 +37,12 @@ export class NetworkWatch {
     if (!this.#attached) return
     this.#attached = false
     removeEventListener('online', this.#onOnline)
-    removeEventListener('offline', this.#onOffline)
     removeEventListener('pageshow', this.#onPageShow)
     if (typeof document !== 'undefined')
       document.removeEventListener('visibilitychange', this.#onVisibility)
   }
 
   #onOnline = (): void => this.#h.online()
-  #onOffline = (): void => this.#h.offline()
   #onPageShow = (e: Event): void => {
     if ((e as PageTransitionEvent).persisted) this.#h.wake()
   }

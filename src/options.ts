@@ -1,6 +1,5 @@
 import { isBinary, type Codec, type RawData } from './codec'
 import type { CloseInfo } from './events'
-import type { SteadySocket } from './socket'
 
 /** A value, or a (possibly async) function run before every connection attempt. */
 export type Provider<T> = T | (() => T | Promise<T>)
@@ -95,8 +94,11 @@ export type HeartbeatOptions = {
   isPong?: ((raw: RawData) => boolean) | undefined
 }
 
-/** Options of `new SteadySocket(url, options)`. All optional. */
-export type SteadySocketOptions<In = RawData, Out = RawData> = {
+/**
+ * The options of a socket class, whose `handshake` gets the socket itself (`Self`): see
+ * `SteadySocketOptions`. All optional.
+ */
+export type SocketOptions<In, Out, Self> = {
   /** Subprotocols, or a (possibly async) provider run before every attempt. @default none */
   protocols?: Provider<string | string[]> | undefined
   /** WebSocket constructor (Node's `ws`, tests, React Native). @default globalThis.WebSocket */
@@ -122,7 +124,7 @@ export type SteadySocketOptions<In = RawData, Out = RawData> = {
    * Runs on every open before the queue flushes; rejection = failed attempt. Sends while it runs
    * are its own: written ahead of the queue, never re-sent by `recoverUnsent`. @default none
    */
-  handshake?: ((socket: SteadySocket<In, Out>) => void | Promise<void>) | undefined
+  handshake?: ((socket: Self) => void | Promise<void>) | undefined
   /** Encodes `send()` arguments and decodes inbound frames. @default raw */
   codec?: Codec<In, Out> | undefined
   /** Browser only: react to online/offline, visibility and bfcache restores. @default true */
@@ -191,7 +193,7 @@ export const DEFAULTS = deepFreeze({
 })
 
 /** Options after `normalizeOptions()`: every field resolved; disabled features are `null`. */
-export type Normalized<In, Out> = {
+export type Normalized<In, Out, Self = unknown> = {
   protocols: Provider<string | string[]> | undefined
   WebSocket: WebSocketConstructor | undefined
   binaryType: 'blob' | 'arraybuffer'
@@ -202,10 +204,14 @@ export type Normalized<In, Out> = {
   backpressure: BackpressureOptions | null
   recoverUnsent: boolean
   heartbeat: HeartbeatOptions | null
-  handshake: ((socket: SteadySocket<In, Out>) => void | Promise<void>) | undefined
+  handshake: ((socket: Self) => void | Promise<void>) | undefined
   codec: Codec<In, Out> | undefined
   watchNetwork: boolean
   random: () => number
+  /** ms an open connection must last to be stable (`reconnect.minUptime`, also without reconnect). */
+  minUptime: number
+  /** ms to wait for the close event of a socket given up on while it may still transmit. */
+  settleWithin: number
 }
 
 // One rule per option: how to check a value the user gave, and what to say when it is wrong.
@@ -295,9 +301,9 @@ const SECTIONS: Record<string, boolean> = {
 }
 
 /** Validates and expands the second constructor argument, once. Throws on invalid values. */
-export function normalizeOptions<In, Out>(
-  arg: string | string[] | SteadySocketOptions<In, Out> | undefined,
-): Normalized<In, Out> {
+export function normalizeOptions<In, Out, Self>(
+  arg: string | string[] | SocketOptions<In, Out, Self> | undefined,
+): Normalized<In, Out, Self> {
   const o: Record<string, unknown> =
     arg === undefined
       ? {}
@@ -329,7 +335,10 @@ export function normalizeOptions<In, Out>(
       true,
     )
   }
-  return out as Normalized<In, Out>
+  const n = out as Normalized<In, Out, Self>
+  n.minUptime = (n.reconnect ?? DEFAULTS.reconnect).minUptime
+  n.settleWithin = n.connectTimeout || n.heartbeat?.timeout || DEFAULTS.connectTimeout
+  return n
 }
 
 /** Throws like `new WebSocket(url, protocols)` for what could never connect: a bad or repeated name. */

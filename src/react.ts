@@ -8,7 +8,7 @@ import { useEffect, useInsertionEffect, useState, useSyncExternalStore } from 'r
 import type { RawData } from './codec'
 import type { SocketHandlers, Status } from './events'
 import type { SendResult } from './flow'
-import type { SteadySocketOptions } from './options'
+import type { SteadySocketOptions } from './socket'
 import { SteadySocket, type Snapshot } from './socket'
 import type { UrlSource } from './url'
 

@@ -1,3 +1,4 @@
+import { describe, detach, resolveTarget } from './attempt'
 import { backoffDelay } from './backoff'
 import { isBinary, type RawData } from './codec'
 import type { SteadySocketError } from './errors'
@@ -19,18 +20,18 @@ import {
   type SteadySocketEvents,
   type Status,
 } from './events'
-import { Flow, type SendResult, type SentLog } from './flow'
+import { Flow, type SendResult } from './flow'
 import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
 import {
-  checkProtocols,
-  DEFAULTS,
   normalizeOptions,
   type Normalized,
-  type SteadySocketOptions,
+  type SocketOptions,
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options'
+import { socketOf, timerOf, type Closed, type Connecting, type Phase } from './phase'
+import { Recovery } from './recovery'
 import { SocketSurface } from './surface'
 import { toWebSocketUrl, validateClose, type UrlSource } from './url'
 import { checkTimeout, waitFor } from './wait'
@@ -51,11 +52,23 @@ export type Snapshot = Readonly<{
   lastError: SteadySocketError | null
 }>
 
-type Timer = ReturnType<typeof setTimeout> | undefined
+/** Options of `new SteadySocket(url, options)`; the `handshake` gets the socket. All optional. */
+export type SteadySocketOptions<In = RawData, Out = RawData> = SocketOptions<
+  In,
+  Out,
+  SteadySocket<In, Out>
+>
+
+/** A new `closed` phase (each is a token of its own). */
+const closed = (stranded = 0): Closed => ({ status: 'closed', stranded })
+
+// Close codes after which retrying cannot help: protocol error, unsupported data, invalid
+// payload, policy violation, message too big, missing extension.
+const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
 
 /**
  * A WebSocket that stays connected: one native socket at a time, reconnect with capped backoff,
- * a bounded send queue with backpressure, recovery of unsent bytes, heartbeat and typed events.
+ * a send queue with backpressure, recovery of unsent bytes, heartbeat and typed events.
  *
  * @example
  * const socket = new SteadySocket('wss://example.com/feed')
@@ -67,39 +80,30 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
 > {
   readonly #o: Normalized<In, Out>
   readonly #WS: WebSocketConstructor
-  readonly #source: string | Exclude<UrlSource, string | URL>
+  readonly #source: UrlSource
   readonly #ev: Emitter<SteadySocketEvents<In, Out>>
   readonly #flow: Flow<Out>
+  readonly #rec: Recovery<Out>
   readonly #hb: Heartbeat | null
-  readonly #isPong: ((raw: RawData) => boolean) | undefined
   readonly #net: NetworkWatch | null
   readonly #subs = new Set<() => void>()
   readonly #waiters = new Set<() => void>()
-  /** The current native socket (CONNECTING, OPEN, or CLOSING after our `close()`). */
-  #ws: WebSocketLike | null = null
-  #state: Status = 'closed'
+  /** The current phase: the only state the lifecycle has. */
+  #phase: Phase = closed()
+  /** The status the last `status` event reported (listeners are told each change once). */
+  #shown: Status = 'closed'
   #tries = 0
-  /** Bumped whenever the current attempt ends: async work of an older attempt checks it and stops. */
-  #gen = 0
   #opens = 0
-  #closeReq: CloseInfo | null = null
-  /** A socket given up on while open, until its close event (or a bound) tells what it never sent. */
-  #limbo: { ws: WebSocketLike; log: SentLog<Out>; timer: Timer } | null = null
-  /** The generation of a connection whose queue flush waits for `limbo`; -1 when none. */
-  #held = -1
-  /** Bytes our own close() left unsent in the native buffer (lost: flush() rejects). */
-  #stranded = 0
-  #lastUrl = ''
-  #lastProtocol = ''
-  #lastExtensions = ''
+  #url = ''
+  #protocol = ''
+  #extensions = ''
   #binary: 'blob' | 'arraybuffer'
   #lastClose: CloseInfo | null = null
   #lastError: SteadySocketError | null = null
   #snap: Snapshot
+  /** The snapshot subscribers were last told about. */
+  #told: Snapshot
   #disposed = false
-  #connectTimer: Timer
-  #retryTimer: Timer
-  #stableTimer: Timer
 
   /**
    * @param url `ws(s):`/`http(s):` URL, relative URL, or a (possibly async) provider run before every attempt.
@@ -112,7 +116,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     const ev = createEmitter<SteadySocketEvents<In, Out>>()
     super(ev)
     this.#ev = ev
-    const o = (this.#o = normalizeOptions(protocolsOrOptions))
+    // The handshake is called with this socket: `Self` is not needed past normalisation.
+    const o = (this.#o = normalizeOptions(protocolsOrOptions) as Normalized<In, Out>)
     const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
     if (typeof WS !== 'function') {
       throw new TypeError(
@@ -121,51 +126,55 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
       )
     }
     this.#WS = WS
-    if (typeof url === 'function') this.#source = url
-    else this.#source = this.#lastUrl = toWebSocketUrl(url)
+    this.#source = typeof url === 'function' ? url : (this.#url = toWebSocketUrl(url))
     this.#binary = o.binaryType
     this.#flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
       drop: (messages, reason) => this.#ev.emit('drop', { messages, reason }),
       drain: () => this.#ev.emit('drain', {}),
       tick: () => this.#runWaiters(),
     })
+    this.#rec = new Recovery<Out>(o.settleWithin, {
+      requeue: (messages) => this.#flow.requeue(messages),
+      settled: () => {
+        // Nothing left that may still transmit: a connection held back for it flushes now.
+        const p = this.#phase
+        if (p.status === 'connecting' && p.held) this.#open(p)
+        else this.#runWaiters()
+      },
+    })
     const hb = o.heartbeat
-    this.#isPong = hb?.isPong
     this.#hb = hb
       ? new Heartbeat(
           hb,
           (raw) => this.#flow.control(raw),
           () =>
             this.#lost(
-              1006,
-              'heartbeat timeout',
-              false,
+              this.#phase,
+              { code: 1006, reason: 'heartbeat timeout', wasClean: false },
               new HeartbeatTimeoutError(
-                `no frame from ${this.#lastUrl} within ${hb.timeout} ms of a ping`,
+                `no frame from ${this.#url} within ${hb.timeout} ms of a ping`,
               ),
-              true,
             ),
         )
       : null
+    // Offline is a hint (a LAN server stays reachable): it slows retries down, never stops them.
     this.#net = o.watchNetwork
       ? new NetworkWatch({
-          online: () => this.#state === 'reconnecting' && this.#retryNow(),
-          offline: () => {
-            if (this.#state === 'reconnecting') this.#retryTimer = clear(this.#retryTimer)
-          },
+          online: () => this.#phase.status === 'reconnecting' && this.#connect(),
           wake: () => {
-            if (this.#state === 'reconnecting' && !NetworkWatch.offline()) this.#retryNow()
-            else if (this.#state === 'open') this.#hb?.probe()
+            const status = this.#phase.status
+            if (status === 'reconnecting' && !NetworkWatch.offline()) this.#connect()
+            else if (status === 'open') this.#hb?.probe()
           },
         })
       : null
-    this.#snap = this.#makeSnapshot()
+    this.#snap = this.#told = this.#makeSnapshot()
     if (o.autoConnect) this.#connect()
   }
 
   /** `'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed'`. */
   get status(): Status {
-    return this.#state
+    return this.#phase.status
   }
   /** Consecutive failed attempts since the last stable connection (the retry being waited for). */
   get attempt(): number {
@@ -173,8 +182,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   }
   /** Native `bufferedAmount` plus the bytes waiting in the queue. */
   get bufferedAmount(): number {
-    // this.#ws, not flow.ws: a socket closing after our close() still holds its buffer.
-    return (this.#ws?.bufferedAmount ?? 0) + this.#flow.queue.bytes
+    return (socketOf(this.#phase)?.bufferedAmount ?? 0) + this.#flow.queue.bytes
   }
   /** Messages waiting in the queue. */
   get queueLength(): number {
@@ -186,15 +194,15 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   }
   /** URL of the current (or last) socket; `''` before a provider first resolved. */
   get url(): string {
-    return this.#lastUrl
+    return this.#url
   }
   /** Subprotocol the server chose, for the current (or last) socket. */
   get protocol(): string {
-    return this.#ws?.protocol || this.#lastProtocol
+    return socketOf(this.#phase)?.protocol || this.#protocol
   }
   /** Extensions the server chose, for the current (or last) socket. */
   get extensions(): string {
-    return this.#ws?.extensions || this.#lastExtensions
+    return socketOf(this.#phase)?.extensions || this.#extensions
   }
   /** Applied to every native socket, including after reconnects. @default 'blob' */
   get binaryType(): 'blob' | 'arraybuffer' {
@@ -207,11 +215,21 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
         `steadysocket: binaryType must be 'blob' or 'arraybuffer', got ${String(value)}`,
       )
     this.#binary = value
-    if (this.#ws) this.#ws.binaryType = value
+    const ws = socketOf(this.#phase)
+    if (ws) ws.binaryType = value
   }
 
   /** The current state snapshot (referentially stable until it changes). For `useSyncExternalStore`. */
-  getSnapshot = (): Snapshot => this.#snap
+  getSnapshot = (): Snapshot => {
+    const s = this.#snap
+    return s.status === this.#phase.status &&
+      s.attempt === this.#tries &&
+      s.url === this.#url &&
+      s.lastClose === this.#lastClose &&
+      s.lastError === this.#lastError
+      ? s
+      : (this.#snap = this.#makeSnapshot())
+  }
 
   /** Calls `listener` after every snapshot change; returns the unsubscribe function. */
   subscribe = (listener: () => void): (() => void) => {
@@ -239,8 +257,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   /** Starts connecting if `closed`; otherwise does nothing (never a second socket). */
   open(): void {
     if (this.#disposed) return
-    if (this.#state === 'closing') this.#finishClose(false)
-    if (this.#state !== 'closed' && this.#state !== 'closing') return
+    let p = this.#phase
+    // A close() still waiting for its handshake ends now (its listeners may act: then they win).
+    if (p.status === 'closing' && (p = this.#finishClose(false)) !== this.#phase) return
+    if (p.status !== 'closed' || this.#disposed) return
     this.#tries = 0
     this.#connect()
   }
@@ -249,27 +269,16 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
     if (this.#disposed) return
-    // What the abandoned socket held goes back to the queue; the connection it held back is replaced.
-    this.#held = -1
-    this.#settle()
-    this.#retryTimer = clear(this.#retryTimer)
-    // A close() still waiting for its handshake ends now; a live socket is replaced.
-    if (this.#closeReq) this.#finishClose(false)
-    const gen = ++this.#gen
-    const ws = this.#ws
-    // Clean only when a close frame could be sent: the socket was open.
+    let p = this.#phase
+    if (p.status === 'closing' && (p = this.#finishClose(false)) !== this.#phase) return
+    if (this.#disposed) return
+    const ws = socketOf(p)
+    // Clean only when a close frame can be sent: the socket is open. What it never transmitted
+    // comes back (recovery), ahead of the queue.
     const wasClean = ws?.readyState === 1
-    if (ws) {
-      if (wasClean) this.#abandon(ws, code, reason)
-      else {
-        this.#teardown(false)
-        quietClose(ws, code, reason)
-      }
-      this.#emitClose({ code, reason, wasClean }, true)
-    }
-    if (gen !== this.#gen) return
+    if (wasClean) ws!.close(code, reason)
     this.#tries = 0
-    this.#connect()
+    this.#connect(ws ? { code, reason, wasClean } : undefined)
   }
 
   /**
@@ -278,31 +287,24 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    */
   close(code = 1000, reason = ''): void {
     validateClose(code, reason)
-    // What the abandoned socket held goes back to the queue, without opening what it held back.
-    this.#held = -1
-    this.#settle()
-    if (this.#state === 'closed' || this.#state === 'closing') return
-    this.#gen++
-    this.#retryTimer = clear(this.#retryTimer)
-    const ws = this.#ws
+    const p = this.#phase
+    if (p.status === 'closing') return
+    const ws = socketOf(p)
     if (ws !== null && ws.readyState === 1) {
-      // Keep the native socket attached until its close event: messages still arrive meanwhile.
-      this.#connectTimer = clear(this.#connectTimer)
-      this.#stableTimer = clear(this.#stableTimer)
-      this.#hb?.stop()
-      this.#flow.detach(ws, false)
-      this.#closeReq = { code, reason, wasClean: true }
-      this.#setStatus('closing')
+      // Keep the native socket until its close event: messages still arrive meanwhile. Nothing
+      // more is written to it, and what it never transmits is not recovered (our own close).
+      this.#flow.release(ws)
       ws.close(code, reason)
-      return
+      const next = this.#enter({ status: 'closing', ws, request: { code, reason, wasClean: true } })
+      // What abandoned sockets still hold goes back to the queue now: no connection waits for it.
+      this.#rec.settle()
+      return this.#announce(next)
     }
-    this.#teardown(false)
-    const gen = this.#gen
-    if (ws) {
-      quietClose(ws)
-      this.#emitClose({ code, reason, wasClean: false }, false)
-    }
-    if (gen === this.#gen) this.#setStatus('closed')
+    // A new phase even when already closed: a call in flight that meant to open sees it is over.
+    const next = this.#enter(closed(p.status === 'closed' ? p.stranded : 0))
+    this.#rec.settle()
+    if (ws) this.#lastClose = { code, reason, wasClean: false }
+    this.#announce(next, undefined, ws !== null)
   }
 
   /** Resolves when open (at once if it is); rejects if the socket is or becomes `closed`, or on timeout. */
@@ -312,9 +314,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     return waitFor(this.#waiters, 'opened()', timeout, () =>
       this.#disposed
         ? new ClosedError('steadysocket: the socket was disposed')
-        : this.#state === 'open'
+        : this.status === 'open'
           ? true
-          : this.#state === 'closed'
+          : this.status === 'closed'
             ? new ClosedError('steadysocket: the socket is closed')
             : false,
     )
@@ -324,24 +326,22 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   flush(options?: { timeout?: number }): Promise<void> {
     const timeout = options?.timeout
     checkTimeout('flush()', timeout)
-    // The native buffer is polled while a flush() waits (it drains without an event).
-    const flow = this.#flow
-    flow.watchers++
-    flow.poll()
     return waitFor(
       this.#waiters,
       'flush()',
       timeout,
       () => {
-        const queued = flow.queue.length
-        const buffered = this.#ws ? this.#ws.bufferedAmount : this.#stranded
-        if (queued === 0 && buffered === 0 && !this.#limbo) return true
-        if (this.#state !== 'closed') return false
+        const p = this.#phase
+        const queued = this.#flow.queue.length
+        const buffered = p.status === 'closed' ? p.stranded : (socketOf(p)?.bufferedAmount ?? 0)
+        if (queued === 0 && buffered === 0 && !this.#rec.pending) return true
+        if (p.status !== 'closed') return false
         return new ClosedError(
           `steadysocket: the socket closed with ${queued} messages queued and ${buffered} bytes unsent`,
         )
       },
-      () => flow.watchers--,
+      // The native buffer is polled while a flush() waits (it drains without an event).
+      this.#flow.watch(),
     )
   }
 
@@ -363,10 +363,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     if (this.#disposed) return
     // First: a listener of the events below can no longer open, reconnect or queue.
     this.#disposed = true
-    const natives = [this.#ws, this.#limbo?.ws]
     this.close()
-    if (this.#closeReq) this.#finishClose(false)
-    for (const ws of natives) if (ws) cut(ws, 1000)
+    // Cut short: the socket is released (and in Node cut, not left waiting for a close frame).
+    this.#finishClose(false)
     const left = this.#flow.clear()
     if (left.length > 0) this.#ev.emit('drop', { messages: left, reason: 'disposed' })
     this.#runWaiters()
@@ -381,76 +380,119 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     this.dispose()
   }
 
-  #connect(): void {
-    const gen = ++this.#gen
-    this.#stranded = 0
-    this.#setStatus('connecting')
-    if (gen !== this.#gen) return
-    // open()/reconnect() reset the attempt count while the status may already be 'connecting'.
-    this.#refresh()
-    const src = this.#source
-    const protocols = this.#o.protocols
-    const direct = typeof src === 'string' && typeof protocols !== 'function'
-    /** Whether this attempt's providers have resolved (a timeout names the URL only then). */
-    let resolved = direct
-    if (this.#o.connectTimeout > 0) {
-      const ms = this.#o.connectTimeout
-      this.#connectTimer = setTimeout(() => {
-        this.#connectTimer = undefined
-        this.#lost(
-          1006,
-          '',
-          false,
-          new ConnectTimeoutError(
-            resolved
-              ? `steadysocket: no connection to ${this.#lastUrl} within ${ms} ms`
-              : `steadysocket: the URL or protocols provider did not resolve within ${ms} ms`,
-          ),
-          true,
-        )
-      }, ms)
+  /**
+   * The one transition: commits `next`, then leaves the old phase: its timer is cleared, the
+   * heartbeat stops with the open phase, and its native socket, unless `next` keeps it, is
+   * detached and handed to recovery. No user code runs here; the caller announces.
+   */
+  #enter<P extends Phase>(next: P): P {
+    const old = this.#phase
+    this.#phase = next
+    clearTimeout(timerOf(old))
+    if (old.status === 'open') this.#hb?.stop()
+    const ws = socketOf(old)
+    if (ws !== null && ws !== socketOf(next)) {
+      detach(ws, this.#onFrame)
+      // After our own close() nothing is recovered: what it never sent is stranded.
+      const log = this.#flow.release(ws)
+      this.#rec.take(ws, old.status === 'closing' ? null : log)
     }
-    if (direct) return this.#create(src, protocols)
-    // A provider may throw, reject, hang or return garbage: each is one failed attempt, never an
-    // unhandled rejection; a hang is cut by connectTimeout.
-    Promise.resolve()
-      .then(async () => {
-        const given: unknown = await (typeof src === 'function' ? src() : src)
-        // A string or a URL (by brand: a look-alike `{ href }` is no URL).
-        if (typeof given !== 'string' && Object.prototype.toString.call(given) !== '[object URL]')
-          throw new TypeError(`it returned ${String(given)}, not a URL`)
-        const url = toWebSocketUrl(given as string | URL)
-        const p = await (typeof protocols === 'function' ? protocols() : protocols)
-        if (p !== undefined) checkProtocols(p)
-        resolved = true
-        return [url, p] as const
-      })
-      .then(
-        ([url, p]) => gen === this.#gen && this.#create(url, p),
-        (error: unknown) =>
-          gen === this.#gen &&
-          this.#lost(
-            1006,
-            '',
-            false,
-            new ProviderError(
-              `steadysocket: the URL or protocols provider failed: ${describe(error)}`,
-              { cause: error },
-            ),
-          ),
-      )
+    if (next.status === 'open') this.#hb?.start()
+    if (next.status === 'closed') this.#net?.detach()
+    else this.#net?.attach()
+    return next
   }
 
-  #create(url: string, protocols: string | string[] | undefined): void {
-    this.#lastUrl = url
+  /**
+   * Announces the committed phase `p`: the `error` and `close` events the transition owes (facts:
+   * told even when a listener moved on), then, while `p` is still current, subscribers (once),
+   * the `status` event and `then` (the transition's own event).
+   */
+  #announce(p: Phase, error?: SteadySocketError, closed = false, then?: () => void): void {
+    if (error) {
+      this.#ev.emit('error', error)
+      if (this.hasCompat('error')) this.dispatchCompat({ type: 'error', error })
+    }
+    if (closed) {
+      const close = this.#lastClose as CloseInfo
+      const status = this.#phase.status
+      const willReconnect = status === 'reconnecting' || status === 'connecting'
+      this.#ev.emit('close', { ...close, willReconnect })
+      if (this.hasCompat('close')) this.dispatchCompat({ type: 'close', ...close })
+    }
+    if (this.#phase !== p) return
+    const snap = this.getSnapshot()
+    if (snap !== this.#told) {
+      this.#told = snap
+      for (const fn of [...this.#subs]) call(fn, undefined)
+      if (this.#phase !== p) return
+    }
+    const previous = this.#shown
+    if (previous !== p.status) {
+      this.#shown = p.status
+      this.#ev.emit('status', { status: p.status, previous })
+    }
+    if (then && this.#phase === p) then()
+    if (this.#phase === p) this.#runWaiters()
+  }
+
+  /** Starts an attempt: `connecting`, announced, then the providers and the native socket. */
+  #connect(close?: CloseInfo): void {
+    const ms = this.#o.connectTimeout
+    const src = this.#source
+    const protocols = this.#o.protocols
+    const direct = typeof src !== 'function' && typeof protocols !== 'function'
+    /** Whether this attempt's providers have resolved (a timeout names the URL only then). */
+    let resolved = direct
+    const p: Connecting = {
+      status: 'connecting',
+      ws: null,
+      held: false,
+      timer:
+        ms > 0
+          ? setTimeout(
+              () =>
+                this.#lost(
+                  p,
+                  { code: 1006, reason: '', wasClean: false },
+                  new ConnectTimeoutError(
+                    resolved
+                      ? `steadysocket: no connection to ${this.#url} within ${ms} ms`
+                      : `steadysocket: the URL or protocols provider did not resolve within ${ms} ms`,
+                  ),
+                ),
+              ms,
+            )
+          : undefined,
+    }
+    this.#enter(p)
+    if (close) this.#lastClose = close
+    this.#announce(p, undefined, close !== undefined)
+    if (this.#phase !== p) return
+    if (direct) return this.#dial(p, src as string, protocols)
+    resolveTarget(src, protocols, () => (resolved = true)).then(
+      ([url, list]) => this.#phase === p && this.#dial(p, url, list),
+      (error: unknown) =>
+        this.#lost(
+          p,
+          { code: 1006, reason: '', wasClean: false },
+          new ProviderError(
+            `steadysocket: the URL or protocols provider failed: ${describe(error)}`,
+            { cause: error },
+          ),
+        ),
+    )
+  }
+
+  #dial(p: Connecting, url: string, protocols: string | string[] | undefined): void {
+    this.#url = url
     let ws: WebSocketLike
     try {
       ws = new this.#WS(url, protocols)
     } catch (error) {
       return this.#lost(
-        1006,
-        '',
-        false,
+        p,
+        { code: 1006, reason: '', wasClean: false },
         new ConnectError(
           `steadysocket: could not create a WebSocket for ${url}: ${describe(error)}`,
           { cause: error },
@@ -458,98 +500,96 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
       )
     }
     ws.binaryType = this.#binary
-    this.#ws = ws
-    ws.onopen = () => this.#onOpen(ws)
+    p.ws = ws
+    let opened = false
+    ws.onopen = () => {
+      opened = true
+      this.#handshake(p, ws)
+    }
     // Chromium dispatches to addEventListener listeners faster than to the onmessage attribute
     // (measured: 0.66× the time per message); the attribute is the fallback.
     if (typeof ws.addEventListener === 'function') ws.addEventListener('message', this.#onFrame)
     else ws.onmessage = this.#onFrame
-    ws.onerror = () =>
-      this.#fail(
-        new ConnectError(
-          this.#flow.ws === ws
-            ? `steadysocket: the connection to ${url} failed`
-            : `steadysocket: could not connect to ${url}`,
-        ),
+    ws.onerror = () => {
+      const error = new ConnectError(
+        opened
+          ? `steadysocket: the connection to ${url} failed`
+          : `steadysocket: could not connect to ${url}`,
       )
-    ws.onclose = (e) =>
-      this.#closeReq ? this.#finishClose(e.wasClean) : this.#lost(e.code, e.reason, e.wasClean)
-    this.#refresh()
+      this.#lastError = error
+      this.#announce(this.#phase, error)
+    }
+    ws.onclose = (e) => {
+      const q = this.#phase
+      if (q.status === 'closing') this.#finishClose(e.wasClean)
+      else this.#lost(q, { code: e.code, reason: e.reason, wasClean: e.wasClean })
+    }
+    // The URL is part of the snapshot.
+    this.#announce(p)
   }
 
-  #onOpen(ws: WebSocketLike): void {
-    this.#lastProtocol = ws.protocol
-    this.#lastExtensions = ws.extensions
-    this.#flow.ws = ws
+  #handshake(p: Connecting, ws: WebSocketLike): void {
+    this.#protocol = ws.protocol
+    this.#extensions = ws.extensions
     const handshake = this.#o.handshake
-    if (!handshake) return this.#ready()
-    const gen = this.#gen
+    if (!handshake) return this.#ready(p)
     const failed = (error: unknown) =>
-      gen === this.#gen &&
       this.#lost(
-        1006,
-        'handshake failed',
-        false,
+        p,
+        { code: 1006, reason: 'handshake failed', wasClean: false },
         new HandshakeError(`steadysocket: the handshake failed: ${describe(error)}`, {
           cause: error,
         }),
-        true,
       )
-    this.#flow.direct = true
+    this.#flow.use(ws, true)
     try {
       const done = handshake(this)
-      if (done && typeof done.then === 'function')
-        done.then(() => gen === this.#gen && this.#ready(), failed)
-      // The handshake may have called close() or reconnect(): then this attempt is over.
-      else if (gen === this.#gen) this.#ready()
+      if (done && typeof done.then === 'function') done.then(() => this.#ready(p), failed)
+      else this.#ready(p)
     } catch (error) {
       failed(error)
     }
   }
 
-  /** Handshake done: flush the queue, then announce the open. */
-  #ready(): void {
-    // connectTimeout also bounds a handshake that never settles.
-    this.#connectTimer = clear(this.#connectTimer)
-    this.#flow.direct = false
-    const limbo = this.#limbo
-    // The abandoned socket may have transmitted all it held since: then there is nothing to wait for.
-    if (limbo && !this.#flow.holds(limbo.log, limbo.ws.bufferedAmount)) this.#settle()
-    if (this.#limbo) {
-      // Recovered messages go first: hold the queue until the abandoned socket is settled.
-      this.#flow.ws = null
-      this.#held = this.#gen
+  /** Handshake done: flush the queue and open, unless an abandoned socket may still transmit. */
+  #ready(p: Connecting): void {
+    if (this.#phase !== p) return
+    const ws = p.ws as WebSocketLike
+    this.#flow.pause()
+    // Recovered messages go first: the flush waits until no abandoned socket may still send.
+    // The held phase has no connectTimeout: recovery's own bound ends the wait.
+    if (this.#rec.waiting()) {
+      this.#enter<Connecting>({ status: 'connecting', ws, held: true, timer: undefined })
       return
     }
-    this.#flow.ws = this.#ws
-    const gen = this.#gen
-    this.#flow.flush()
-    if (gen !== this.#gen) return
-    const r = this.#o.reconnect
-    const minUptime = (r ?? DEFAULTS.reconnect).minUptime
-    this.#stableTimer = setTimeout(() => {
-      this.#stableTimer = undefined
-      this.#tries = 0
-      this.#refresh()
-      this.#ev.emit('stable', {})
-    }, minUptime)
-    this.#hb?.start()
-    if (this.#flow.watchers > 0) this.#flow.poll()
-    const isReconnect = this.#opens++ > 0
-    this.#setStatus('open')
-    if (gen !== this.#gen) return
-    this.#ev.emit('open', { isReconnect })
-    if (this.hasCompat('open')) this.dispatchCompat({ type: 'open' })
+    this.#open(p)
   }
 
-  readonly #onFrame = (e: { data: unknown }): void => this.#receive(e.data as RawData)
+  #open(p: Connecting): void {
+    const ws = p.ws as WebSocketLike
+    this.#flow.use(ws, false)
+    // A listener of the flush (an expired message's drop) may have moved on.
+    if (this.#phase !== p) return
+    const minUptime = this.#o.minUptime
+    const next = this.#enter({
+      status: 'open',
+      ws,
+      timer: setTimeout(() => {
+        this.#tries = 0
+        this.#announce(next, undefined, false, () => this.#ev.emit('stable', {}))
+      }, minUptime),
+    })
+    const isReconnect = this.#opens++ > 0
+    this.#announce(next, undefined, false, () => {
+      this.#ev.emit('open', { isReconnect })
+      if (this.#phase === next && this.hasCompat('open')) this.dispatchCompat({ type: 'open' })
+    })
+  }
 
-  #receive(raw: RawData): void {
+  readonly #onFrame = (e: { data: unknown }): void => {
+    const raw = e.data as RawData
     const hb = this.#hb
-    if (hb !== null) {
-      hb.rx = true
-      if (this.#isPong !== undefined && this.#pong(raw)) return
-    }
+    if (hb !== null && hb.receive(raw)) return
     const codec = this.#o.codec
     if (codec === undefined) this.#ev.emit('message', raw as In)
     else {
@@ -559,11 +599,13 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
         message = codec.decode(raw)
       } catch (error) {
         failed = true
-        this.#fail(
-          new DecodeError(`steadysocket: could not decode a frame: ${describe(error)}`, raw, {
-            cause: error,
-          }),
+        const decodeError = new DecodeError(
+          `steadysocket: could not decode a frame: ${describe(error)}`,
+          raw,
+          { cause: error },
         )
+        this.#lastError = decodeError
+        this.#announce(this.#phase, decodeError)
       }
       if (!failed) this.#ev.emit('message', message as In)
     }
@@ -571,51 +613,46 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     if (this.hasCompat('message')) this.dispatchCompat({ type: 'message', data: raw })
   }
 
-  /** `isPong`, isolated: a throwing one is reported and the frame counts as a message. */
-  #pong(raw: RawData): boolean {
-    try {
-      return this.#isPong!(raw) === true
-    } catch (error) {
-      reportLater(error)
-      return false
-    }
-  }
-
   /**
-   * The current attempt or connection ended without the client asking: report it, then retry
-   * with backoff or give up. `kill` closes a native socket that is still up (timeouts).
+   * Phase `p`'s attempt or connection ended without the client asking: its socket is released
+   * (recovery takes what it never sent), then the retry is scheduled or the socket gives up.
+   * The user's callbacks (`shouldReconnect`, `delay`, `random`) run once `p` is left, and may act:
+   * the state is then theirs, and only the facts (`error`, `close`) are still told.
    */
-  #lost(
-    code: number,
-    reason: string,
-    wasClean: boolean,
-    error?: SteadySocketError,
-    kill = false,
-  ): void {
-    const gen = ++this.#gen
-    const live = this.#ws
-    if (kill && live !== null && live.readyState === 1) this.#abandon(live)
-    else {
-      this.#teardown(true)
-      if (kill && live) quietClose(live)
-    }
-    const ws = live
-    const close = { code, reason, wasClean }
-    if (error) this.#fail(error)
-    if (gen !== this.#gen) {
-      // An error listener called close() or reconnect(): the detached socket's close is still due.
-      if (ws) this.#emitClose(close, this.#state !== 'closed')
-      return
-    }
+  #lost(p: Phase, close: CloseInfo, error?: SteadySocketError): void {
+    if (this.#phase !== p || p.status === 'closed' || p.status === 'reconnecting') return
+    const hadSocket = socketOf(p) !== null
     const r = this.#o.reconnect
+    this.#lastClose = close
+    if (error) this.#lastError = error
+    const q = this.#enter<Phase>(r ? { status: 'reconnecting', timer: undefined } : closed())
     const retry = r !== null && this.#shouldRetry(close)
-    const exhausted = retry && this.#tries >= r.maxRetries
-    if (ws) this.#emitClose(close, retry && !exhausted)
-    else this.#lastClose = close
-    if (gen !== this.#gen) return
-    if (retry && !exhausted) return this.#schedule()
-    this.#setStatus('closed')
-    if (exhausted && gen === this.#gen) this.#ev.emit('exhausted', { attempts: this.#tries })
+    let delay = 0
+    let exhausted = false
+    if (retry && this.#phase === q) {
+      const offline = this.#net !== null && NetworkWatch.offline()
+      // Offline, attempts go on at maxDelay and never run out: the hint may be wrong.
+      exhausted = this.#tries >= r.maxRetries && !offline
+      if (!exhausted) {
+        delay = this.#delay(++this.#tries)
+        if (offline) delay = Math.max(delay, r.maxDelay)
+      }
+    }
+    if (this.#phase !== q) return this.#announce(q, error, hadSocket)
+    if (retry && !exhausted) {
+      const attempt = this.#tries
+      const next = this.#enter({
+        status: 'reconnecting',
+        timer: setTimeout(() => this.#connect(), delay),
+      })
+      return this.#announce(next, error, hadSocket, () =>
+        this.#ev.emit('reconnecting', { attempt, delay }),
+      )
+    }
+    const next = q.status === 'closed' ? q : this.#enter(closed())
+    this.#announce(next, error, hadSocket, () => {
+      if (exhausted) this.#ev.emit('exhausted', { attempts: this.#tries })
+    })
   }
 
   #shouldRetry(close: CloseInfo): boolean {
@@ -624,159 +661,39 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
       try {
         return custom(close, { attempt: this.#tries }) === true
       } catch (error) {
-        call(() => {
-          throw error
-        }, undefined)
+        reportLater(error)
       }
     }
     return !NO_RETRY.includes(close.code)
   }
 
-  #schedule(): void {
-    const gen = this.#gen
-    const attempt = ++this.#tries
+  /** The backoff before retry number `attempt`; a throwing `delay` or `random` is reported. */
+  #delay(attempt: number): number {
     const r = this.#o.reconnect!
-    let delay: number
     try {
-      delay = backoffDelay(attempt, r, this.#o.random)
+      return backoffDelay(attempt, r, this.#o.random)
     } catch (error) {
-      // A throwing `delay` or `random` is the app's bug: report it, and keep reconnecting.
       reportLater(error)
-      delay = backoffDelay(attempt, { ...r, delay: undefined, jitter: 'none' }, Math.random)
+      return backoffDelay(attempt, { ...r, delay: undefined, jitter: 'none' }, Math.random)
     }
-    this.#setStatus('reconnecting')
-    if (gen !== this.#gen) return
-    this.#ev.emit('reconnecting', { attempt, delay })
-    if (gen !== this.#gen) return
-    // Offline, the timer stays unset: the `online` event retries (attempts are not burnt meanwhile).
-    if (this.#net && NetworkWatch.offline()) return
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined
-      this.#connect()
-    }, delay)
-  }
-
-  #retryNow(): void {
-    this.#retryTimer = clear(this.#retryTimer)
-    this.#connect()
   }
 
   /** Our `close()` completed (or is cut short): report the code we sent, then `closed`. */
-  #finishClose(wasClean: boolean): void {
-    const req = this.#closeReq
-    if (!req) return
-    this.#closeReq = null
-    const gen = ++this.#gen
-    this.#stranded = this.#ws?.bufferedAmount ?? 0
-    this.#teardown(false)
-    this.#emitClose({ ...req, wasClean }, false)
-    if (gen === this.#gen) this.#setStatus('closed')
-  }
-
-  /**
-   * Detaches and closes an open socket we give up on (heartbeat, handshake, `reconnect()`): it is
-   * closing, not dead, and the browser may still transmit what it holds. What it never sent is
-   * known only at its close event.
-   */
-  #abandon(ws: WebSocketLike, code?: number, reason?: string): void {
-    const log = this.#flow.takeLog()
-    this.#teardown(false)
-    quietClose(ws, code, reason)
-    this.#hold(ws, log)
-  }
-
-  /**
-   * Keeps watching a socket given up on while open. At its close event (or after the bound:
-   * connectTimeout, else the heartbeat timeout) what it still holds goes back to the queue, and
-   * a connection that opened meanwhile flushes. A peer that reads the abandoned socket after the
-   * bound can get those messages twice: only an application-level acknowledgement covers that.
-   */
-  #hold(ws: WebSocketLike, log: SentLog<Out>): void {
-    this.#settle()
-    // Nothing but pings (or nothing at all) left unsent: no message can be lost or duplicated.
-    if (!this.#flow.holds(log, ws.bufferedAmount)) return cut(ws, 1000)
-    const bound = this.#o.connectTimeout || this.#o.heartbeat?.timeout || DEFAULTS.connectTimeout
-    ws.onclose = () => this.#settle()
-    this.#limbo = { ws, log, timer: setTimeout(() => this.#settle(), bound) }
-  }
-
-  #settle(): void {
-    const limbo = this.#limbo
-    if (!limbo) return
-    this.#limbo = null
-    clearTimeout(limbo.timer)
-    limbo.ws.onclose = noop
-    this.#flow.requeue(limbo.log, limbo.ws.bufferedAmount)
-    // What it held is back in the queue: it must not transmit it after all.
-    cut(limbo.ws, 0)
-    if (this.#held === this.#gen && this.#ws) {
-      this.#held = -1
-      this.#ready()
-    }
-    this.#runWaiters()
-  }
-
-  /** Detaches the native socket at once (late events become no-ops) and stops its timers. */
-  #teardown(recover: boolean): WebSocketLike | null {
-    const ws = this.#ws
-    this.#connectTimer = clear(this.#connectTimer)
-    this.#stableTimer = clear(this.#stableTimer)
-    this.#hb?.stop()
-    this.#flow.detach(ws, recover)
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onerror = ws.onclose = noop
-      ws.removeEventListener?.('message', this.#onFrame)
-      this.#ws = null
-    }
-    return ws
-  }
-
-  #emitClose(close: CloseInfo, willReconnect: boolean): void {
-    this.#lastClose = close
-    this.#refresh()
-    this.#ev.emit('close', { ...close, willReconnect })
-    if (this.hasCompat('close')) this.dispatchCompat({ type: 'close', ...close })
-  }
-
-  #fail(error: SteadySocketError): void {
-    this.#lastError = error
-    this.#refresh()
-    this.#ev.emit('error', error)
-    if (this.hasCompat('error')) this.dispatchCompat({ type: 'error', error })
-  }
-
-  #setStatus(next: Status): void {
-    const previous = this.#state
-    if (previous === next) return
-    this.#state = next
-    if (next === 'closed') this.#net?.detach()
-    else this.#net?.attach()
-    this.#refresh()
-    this.#ev.emit('status', { status: next, previous })
-    this.#runWaiters()
-  }
-
-  #refresh(): void {
-    const s = this.#snap
-    if (
-      s.status === this.#state &&
-      s.attempt === this.#tries &&
-      s.url === this.#lastUrl &&
-      s.lastClose === this.#lastClose &&
-      s.lastError === this.#lastError
-    ) {
-      return
-    }
-    this.#snap = this.#makeSnapshot()
-    for (const fn of [...this.#subs]) call(fn, undefined)
+  #finishClose(wasClean: boolean): Phase {
+    const p = this.#phase
+    if (p.status !== 'closing') return p
+    const next = this.#enter(closed(p.ws.bufferedAmount))
+    this.#lastClose = { ...p.request, wasClean }
+    this.#announce(next, undefined, true)
+    return next
   }
 
   #makeSnapshot(): Snapshot {
     return Object.freeze({
-      status: this.#state,
+      status: this.#phase.status,
       readyState: this.readyState,
       attempt: this.#tries,
-      url: this.#lastUrl,
+      url: this.#url,
       lastClose: this.#lastClose,
       lastError: this.#lastError,
     })
@@ -785,41 +702,4 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   #runWaiters(): void {
     if (this.#waiters.size > 0) for (const run of [...this.#waiters]) run()
   }
-}
-
-// Close codes after which retrying cannot help: protocol error, unsupported data, invalid
-// payload, policy violation, message too big, missing extension.
-const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
-
-function noop(): void {}
-
-/**
- * Node's `ws` waits up to 30 s for a silent peer's close frame, on a timer that keeps the process
- * alive: a socket closed and given up on is cut (`terminate()`, where there is one) after `ms`,
- * on a timer that keeps nothing alive. Browsers have no `terminate()`: nothing to do there.
- */
-function cut(ws: WebSocketLike, ms: number): void {
-  const terminate = (ws as { terminate?: () => void }).terminate
-  if (typeof terminate !== 'function') return
-  const timer = setTimeout(() => terminate.call(ws), ms) as { unref?: () => void }
-  timer.unref?.()
-}
-
-function clear(timer: Timer): undefined {
-  if (timer !== undefined) clearTimeout(timer)
-  return undefined
-}
-
-/** Closes a detached native socket; its late error/close events are already swallowed. */
-function quietClose(ws: WebSocketLike, code?: number, reason?: string): void {
-  try {
-    if (ws.readyState === 1 && code !== undefined) ws.close(code, reason)
-    else ws.close()
-  } catch {
-    // Some implementations throw when closing twice; the socket is gone either way.
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -7,7 +7,7 @@
 import type { RawData } from './codec'
 import type { Status } from './events'
 import type { SendResult } from './flow'
-import type { SteadySocketOptions } from './options'
+import type { SteadySocketOptions } from './socket'
 import { SteadySocket } from './socket'
 import type { UrlSource } from './url'
 

@@ -20,7 +20,7 @@ import {
 import type { RawData } from './codec'
 import type { SocketHandlers, Status } from './events'
 import type { SendResult } from './flow'
-import type { SteadySocketOptions } from './options'
+import type { SteadySocketOptions } from './socket'
 import { SteadySocket } from './socket'
 
 /** Options of {@link useSteadySocket}: the socket's own options plus event handlers. */

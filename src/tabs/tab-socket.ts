@@ -9,8 +9,8 @@ import {
   type Status,
 } from '../events'
 import type { SendResult } from '../flow'
-import { normalizeOptions, type Normalized, type SteadySocketOptions } from '../options'
-import type { Snapshot } from '../socket'
+import { normalizeOptions, type Normalized } from '../options'
+import type { Snapshot, SteadySocketOptions } from '../socket'
 import { SocketSurface } from '../surface'
 import { toWebSocketUrl, validateClose, type UrlSource } from '../url'
 import { checkTimeout, waitFor } from '../wait'
@@ -170,7 +170,10 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
         ? { protocols: protocolsOrOptions }
         : (protocolsOrOptions ?? {})
     const { channel, locks, BroadcastChannel: Channel, handshake, ...rest } = all
-    const o = (this.#o = normalizeOptions({ ...rest, handshake } as SteadySocketOptions<In, Out>))
+    const o = (this.#o = normalizeOptions({ ...rest, handshake } as SteadySocketOptions<
+      In,
+      Out
+    >) as Normalized<In, Out>)
     this.#binary = o.binaryType
     const g = globalThis as {
       WebSocket?: unknown

@@ -19,6 +19,7 @@ beforeEach(() => {
   vi.stubGlobal('reportError', (error: unknown) => reported.push(error))
 })
 afterEach(() => {
+  vi.restoreAllMocks()
   vi.unstubAllGlobals()
   vi.useRealTimers()
 })
@@ -345,14 +346,15 @@ describe('heartbeat and network', () => {
     expect(server.connections[1]!.received).toEqual(['m'])
   })
 
-  test('offline pauses, online retries at once and flushes the queue', async () => {
+  test('offline slows retries to maxDelay, online retries at once and flushes the queue', async () => {
     const { socket, server, conn } = await opened()
+    vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false)
     await kill(conn)
     expect(socket.status).toBe('reconnecting')
-    window.dispatchEvent(new Event('offline'))
     socket.send('while-offline')
-    await tick(60_000)
+    await tick(1000)
     expect(server.connections).toHaveLength(1)
+    vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(true)
     window.dispatchEvent(new Event('online'))
     await tick()
     expect(socket.status).toBe('open')
