@@ -1,20 +1,19 @@
 import { describe, detach, resolveTarget } from './attempt'
 import { backoffDelay } from './backoff'
+import { SocketBase, type Snapshot } from './base'
 import { isBinary, type RawData } from './codec'
 import type { SteadySocketError } from './errors'
 import {
   ClosedError,
   ConnectError,
   ConnectTimeoutError,
-  DecodeError,
   HandshakeError,
   HeartbeatTimeoutError,
   ProviderError,
+  type DecodeError,
 } from './errors'
 import {
-  call,
   createEmitter,
-  type Emitter,
   reportLater,
   type CloseInfo,
   type SteadySocketEvents,
@@ -32,25 +31,9 @@ import {
 } from './options'
 import { socketOf, timerOf, type Closed, type Connecting, type Phase } from './phase'
 import { Recovery } from './recovery'
-import { SocketSurface } from './surface'
 import { toWebSocketUrl, validateClose, type UrlSource } from './url'
-import { checkTimeout, waitFor } from './wait'
 
-/** An immutable view of the socket's state; a new object only when one of its fields changes. */
-export type Snapshot = Readonly<{
-  /** The socket's {@link SteadySocket.status | status}. */
-  status: Status
-  /** 0–3 like the native one: CONNECTING (0) while connecting or waiting to reconnect. */
-  readyState: 0 | 1 | 2 | 3
-  /** Consecutive failed attempts since the last stable connection. */
-  attempt: number
-  /** URL of the current (or last) socket; `''` before a URL provider first resolved. */
-  url: string
-  /** The latest close (also set when an attempt failed before a socket existed); `null` until one. */
-  lastClose: CloseInfo | null
-  /** The latest `error` event's error; `null` until one. Not cleared by a successful open. */
-  lastError: SteadySocketError | null
-}>
+export type { Snapshot } from './base'
 
 /** Options of `new SteadySocket(url, options)`; the `handshake` gets the socket. All optional. */
 export type SteadySocketOptions<In = RawData, Out = RawData> = SocketOptions<
@@ -75,19 +58,19 @@ const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
  * socket.on('message', (data) => console.log(data))
  * socket.send('hello') // 'sent', or 'queued' until the socket opens
  */
-export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
-  SteadySocketEvents<In, Out>
+export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
+  In,
+  Out,
+  SteadySocketEvents<In, Out>,
+  Snapshot
 > {
   readonly #o: Normalized<In, Out>
   readonly #WS: WebSocketConstructor
   readonly #source: UrlSource
-  readonly #ev: Emitter<SteadySocketEvents<In, Out>>
   readonly #flow: Flow<Out>
   readonly #rec: Recovery<Out>
   readonly #hb: Heartbeat | null
   readonly #net: NetworkWatch | null
-  readonly #subs = new Set<() => void>()
-  readonly #waiters = new Set<() => void>()
   /** The current phase: the only state the lifecycle has. */
   #phase: Phase = closed()
   /** The status the last `status` event reported (listeners are told each change once). */
@@ -97,13 +80,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   #url = ''
   #protocol = ''
   #extensions = ''
-  #binary: 'blob' | 'arraybuffer'
   #lastClose: CloseInfo | null = null
   #lastError: SteadySocketError | null = null
-  #snap: Snapshot
-  /** The snapshot subscribers were last told about. */
-  #told: Snapshot
-  #disposed = false
 
   /**
    * @param url `ws(s):`/`http(s):` URL, relative URL, or a (possibly async) provider run before every attempt.
@@ -113,11 +91,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     url: UrlSource,
     protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out>,
   ) {
-    const ev = createEmitter<SteadySocketEvents<In, Out>>()
-    super(ev)
-    this.#ev = ev
     // The handshake is called with this socket: `Self` is not needed past normalisation.
-    const o = (this.#o = normalizeOptions(protocolsOrOptions) as Normalized<In, Out>)
+    const o = normalizeOptions(protocolsOrOptions) as Normalized<In, Out>
+    super(createEmitter<SteadySocketEvents<In, Out>>(), o.codec, o.binaryType)
+    this.#o = o
     const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
     if (typeof WS !== 'function') {
       throw new TypeError(
@@ -127,11 +104,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     }
     this.#WS = WS
     this.#source = typeof url === 'function' ? url : (this.#url = toWebSocketUrl(url))
-    this.#binary = o.binaryType
     this.#flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
-      drop: (messages, reason) => this.#ev.emit('drop', { messages, reason }),
-      drain: () => this.#ev.emit('drain', {}),
-      tick: () => this.#runWaiters(),
+      drop: (messages, reason) => this.ev.emit('drop', { messages, reason }),
+      drain: () => this.ev.emit('drain', {}),
+      tick: () => this.runWaiters(),
     })
     this.#rec = new Recovery<Out>(o.settleWithin, {
       requeue: (messages) => this.#flow.requeue(messages),
@@ -139,7 +115,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
         // Nothing left that may still transmit: a connection held back for it flushes now.
         const p = this.#phase
         if (p.status === 'connecting' && p.held) this.#open(p)
-        else this.#runWaiters()
+        else this.runWaiters()
       },
     })
     const hb = o.heartbeat
@@ -168,7 +144,6 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
           },
         })
       : null
-    this.#snap = this.#told = this.#makeSnapshot()
     if (o.autoConnect) this.#connect()
   }
 
@@ -204,37 +179,24 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   get extensions(): string {
     return socketOf(this.#phase)?.extensions || this.#extensions
   }
-  /** Applied to every native socket, including after reconnects. @default 'blob' */
-  get binaryType(): 'blob' | 'arraybuffer' {
-    return this.#binary
+  protected fields(): Omit<Snapshot, 'readyState'> {
+    return {
+      status: this.#phase.status,
+      attempt: this.#tries,
+      url: this.#url,
+      lastClose: this.#lastClose,
+      lastError: this.#lastError,
+    }
   }
-  /** Sets it on the current socket and every later one; other values throw a `SyntaxError`. */
-  set binaryType(value: 'blob' | 'arraybuffer') {
-    if (value !== 'blob' && value !== 'arraybuffer')
-      throw new SyntaxError(
-        `steadysocket: binaryType must be 'blob' or 'arraybuffer', got ${String(value)}`,
-      )
-    this.#binary = value
+
+  protected applyBinaryType(value: 'blob' | 'arraybuffer'): void {
     const ws = socketOf(this.#phase)
     if (ws) ws.binaryType = value
   }
 
-  /** The current state snapshot (referentially stable until it changes). For `useSyncExternalStore`. */
-  getSnapshot = (): Snapshot => {
-    const s = this.#snap
-    return s.status === this.#phase.status &&
-      s.attempt === this.#tries &&
-      s.url === this.#url &&
-      s.lastClose === this.#lastClose &&
-      s.lastError === this.#lastError
-      ? s
-      : (this.#snap = this.#makeSnapshot())
-  }
-
-  /** Calls `listener` after every snapshot change; returns the unsubscribe function. */
-  subscribe = (listener: () => void): (() => void) => {
-    this.#subs.add(listener)
-    return () => this.#subs.delete(listener)
+  protected decodeFailed(error: DecodeError): void {
+    this.#lastError = error
+    this.#announce(this.#phase, error)
   }
 
   /**
@@ -243,9 +205,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    * (`'dropped'`). Never throws for state reasons.
    */
   send(data: Out): SendResult {
-    if (this.#disposed) {
+    if (this.disposed) {
       // Heard only by listeners still attached while dispose() runs; a no-op afterwards.
-      this.#ev.emit('drop', { messages: [data], reason: 'disposed' })
+      this.ev.emit('drop', { messages: [data], reason: 'disposed' })
       return 'dropped'
     }
     const codec = this.#o.codec
@@ -256,11 +218,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
 
   /** Starts connecting if `closed`; otherwise does nothing (never a second socket). */
   open(): void {
-    if (this.#disposed) return
+    if (this.disposed) return
     let p = this.#phase
     // A close() still waiting for its handshake ends now (its listeners may act: then they win).
     if (p.status === 'closing' && (p = this.#finishClose(false)) !== this.#phase) return
-    if (p.status !== 'closed' || this.#disposed) return
+    if (p.status !== 'closed' || this.disposed) return
     this.#tries = 0
     this.#connect()
   }
@@ -268,10 +230,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
   /** Closes the current socket, resets the backoff and connects now; works after giving up. */
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
-    if (this.#disposed) return
+    if (this.disposed) return
     let p = this.#phase
     if (p.status === 'closing' && (p = this.#finishClose(false)) !== this.#phase) return
-    if (this.#disposed) return
+    if (this.disposed) return
     const ws = socketOf(p)
     // Clean only when a close frame can be sent: the socket is open. What it never transmitted
     // comes back (recovery), ahead of the queue.
@@ -307,29 +269,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#announce(next, undefined, ws !== null)
   }
 
-  /** Resolves when open (at once if it is); rejects if the socket is or becomes `closed`, or on timeout. */
-  opened(options?: { timeout?: number }): Promise<void> {
-    const timeout = options?.timeout
-    checkTimeout('opened()', timeout)
-    return waitFor(this.#waiters, 'opened()', timeout, () =>
-      this.#disposed
-        ? new ClosedError('steadysocket: the socket was disposed')
-        : this.status === 'open'
-          ? true
-          : this.status === 'closed'
-            ? new ClosedError('steadysocket: the socket is closed')
-            : false,
-    )
-  }
-
   /** Resolves when the queue is empty and the native buffer is 0; rejects if `closed` first, or on timeout. */
   flush(options?: { timeout?: number }): Promise<void> {
-    const timeout = options?.timeout
-    checkTimeout('flush()', timeout)
-    return waitFor(
-      this.#waiters,
+    return this.wait(
       'flush()',
-      timeout,
+      options?.timeout,
       () => {
         const p = this.#phase
         const queued = this.#flow.queue.length
@@ -351,7 +295,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    */
   clearQueue(which?: (message: Out) => boolean): Out[] {
     const messages = this.#flow.clear(which)
-    this.#runWaiters()
+    this.runWaiters()
     return messages
   }
 
@@ -360,19 +304,16 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    * are reported once in a `drop` event (`'disposed'`). Later calls do nothing.
    */
   dispose(): void {
-    if (this.#disposed) return
+    if (this.disposed) return
     // First: a listener of the events below can no longer open, reconnect or queue.
-    this.#disposed = true
+    this.disposed = true
     this.close()
     // Cut short: the socket is released (and in Node cut, not left waiting for a close frame).
     this.#finishClose(false)
     const left = this.#flow.clear()
-    if (left.length > 0) this.#ev.emit('drop', { messages: left, reason: 'disposed' })
-    this.#runWaiters()
-    this.#ev.clear()
-    this.clearCompat()
-    this.#subs.clear()
+    if (left.length > 0) this.ev.emit('drop', { messages: left, reason: 'disposed' })
     this.#net?.detach()
+    this.released()
   }
 
   /** Same as `dispose()`, for `using socket = new SteadySocket(url)`. */
@@ -409,31 +350,21 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
    * the `status` event and `then` (the transition's own event).
    */
   #announce(p: Phase, error?: SteadySocketError, closed = false, then?: () => void): void {
-    if (error) {
-      this.#ev.emit('error', error)
-      if (this.hasCompat('error')) this.dispatchCompat({ type: 'error', error })
-    }
+    if (error) this.emitError(error)
     if (closed) {
-      const close = this.#lastClose as CloseInfo
       const status = this.#phase.status
-      const willReconnect = status === 'reconnecting' || status === 'connecting'
-      this.#ev.emit('close', { ...close, willReconnect })
-      if (this.hasCompat('close')) this.dispatchCompat({ type: 'close', ...close })
+      this.emitClose(this.#lastClose!, status === 'reconnecting' || status === 'connecting')
     }
     if (this.#phase !== p) return
-    const snap = this.getSnapshot()
-    if (snap !== this.#told) {
-      this.#told = snap
-      for (const fn of [...this.#subs]) call(fn, undefined)
-      if (this.#phase !== p) return
-    }
+    this.notify()
+    if (this.#phase !== p) return
     const previous = this.#shown
     if (previous !== p.status) {
       this.#shown = p.status
-      this.#ev.emit('status', { status: p.status, previous })
+      this.ev.emit('status', { status: p.status, previous })
     }
     if (then && this.#phase === p) then()
-    if (this.#phase === p) this.#runWaiters()
+    if (this.#phase === p) this.runWaiters()
   }
 
   /** Starts an attempt: `connecting`, announced, then the providers and the native socket. */
@@ -499,7 +430,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
         ),
       )
     }
-    ws.binaryType = this.#binary
+    ws.binaryType = this.binaryType
     p.ws = ws
     let opened = false
     ws.onopen = () => {
@@ -576,41 +507,17 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
       ws,
       timer: setTimeout(() => {
         this.#tries = 0
-        this.#announce(next, undefined, false, () => this.#ev.emit('stable', {}))
+        this.#announce(next, undefined, false, () => this.ev.emit('stable', {}))
       }, minUptime),
     })
     const isReconnect = this.#opens++ > 0
-    this.#announce(next, undefined, false, () => {
-      this.#ev.emit('open', { isReconnect })
-      if (this.#phase === next && this.hasCompat('open')) this.dispatchCompat({ type: 'open' })
-    })
+    this.#announce(next, undefined, false, () => this.emitOpen(isReconnect))
   }
 
   readonly #onFrame = (e: { data: unknown }): void => {
     const raw = e.data as RawData
     const hb = this.#hb
-    if (hb !== null && hb.receive(raw)) return
-    const codec = this.#o.codec
-    if (codec === undefined) this.#ev.emit('message', raw as In)
-    else {
-      let message: In | undefined
-      let failed = false
-      try {
-        message = codec.decode(raw)
-      } catch (error) {
-        failed = true
-        const decodeError = new DecodeError(
-          `steadysocket: could not decode a frame: ${describe(error)}`,
-          raw,
-          { cause: error },
-        )
-        this.#lastError = decodeError
-        this.#announce(this.#phase, decodeError)
-      }
-      if (!failed) this.#ev.emit('message', message as In)
-    }
-    // The WebSocket-compatible surface sees every frame, raw, as a native socket would.
-    if (this.hasCompat('message')) this.dispatchCompat({ type: 'message', data: raw })
+    if (hb === null || !hb.receive(raw)) this.receive(raw)
   }
 
   /**
@@ -646,12 +553,12 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
         timer: setTimeout(() => this.#connect(), delay),
       })
       return this.#announce(next, error, hadSocket, () =>
-        this.#ev.emit('reconnecting', { attempt, delay }),
+        this.ev.emit('reconnecting', { attempt, delay }),
       )
     }
     const next = q.status === 'closed' ? q : this.#enter(closed())
     this.#announce(next, error, hadSocket, () => {
-      if (exhausted) this.#ev.emit('exhausted', { attempts: this.#tries })
+      if (exhausted) this.ev.emit('exhausted', { attempts: this.#tries })
     })
   }
 
@@ -686,20 +593,5 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketSurface<
     this.#lastClose = { ...p.request, wasClean }
     this.#announce(next, undefined, true)
     return next
-  }
-
-  #makeSnapshot(): Snapshot {
-    return Object.freeze({
-      status: this.#phase.status,
-      readyState: this.readyState,
-      attempt: this.#tries,
-      url: this.#url,
-      lastClose: this.#lastClose,
-      lastError: this.#lastError,
-    })
-  }
-
-  #runWaiters(): void {
-    if (this.#waiters.size > 0) for (const run of [...this.#waiters]) run()
   }
 }

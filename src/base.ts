@@ -1,0 +1,180 @@
+import { describe } from './attempt'
+import type { Codec, RawData } from './codec'
+import { ClosedError, DecodeError, type SteadySocketError } from './errors'
+import { call, type CloseInfo, type Emitter, type SteadySocketEvents, type Status } from './events'
+import { SocketSurface } from './surface'
+import { waitFor, checkTimeout } from './wait'
+
+/** An immutable view of the socket's state; a new object only when one of its fields changes. */
+export type Snapshot = Readonly<{
+  /** The socket's status. */
+  status: Status
+  /** 0–3 like the native one: CONNECTING (0) while connecting or waiting to reconnect. */
+  readyState: 0 | 1 | 2 | 3
+  /** Consecutive failed attempts since the last stable connection. */
+  attempt: number
+  /** URL of the current (or last) socket; `''` before a URL provider first resolved. */
+  url: string
+  /** The latest close (also set when an attempt failed before a socket existed); `null` until one. */
+  lastClose: CloseInfo | null
+  /** The latest `error` event's error; `null` until one. Not cleared by a successful open. */
+  lastError: SteadySocketError | null
+}>
+
+/**
+ * What `SteadySocket` and `TabSocket` share beyond the surface: the snapshot store (committed
+ * state, subscribers told once per change), waiters and `opened()`, decoding of inbound frames,
+ * `binaryType`, the events of the WebSocket-compatible surface, and the end of `dispose()`.
+ */
+export abstract class SocketBase<
+  In,
+  Out,
+  E extends SteadySocketEvents<In, Out>,
+  S extends Snapshot,
+> extends SocketSurface<E> {
+  /** The typed events. */
+  protected readonly ev: Emitter<E>
+  /** `opened()` and `flush()` promises: each looks again whenever the state may have changed. */
+  protected readonly waiters = new Set<() => void>()
+  /** Set first thing in `dispose()`. */
+  protected disposed = false
+  readonly #subs = new Set<() => void>()
+  readonly #codec: Codec<In, Out> | undefined
+  #binary: 'blob' | 'arraybuffer'
+  #snap: S | undefined
+  /** The snapshot subscribers were last told about. */
+  #told: S | undefined
+
+  constructor(
+    ev: Emitter<E>,
+    codec: Codec<In, Out> | undefined,
+    binaryType: 'blob' | 'arraybuffer',
+  ) {
+    super(ev)
+    this.ev = ev
+    this.#codec = codec
+    this.#binary = binaryType
+  }
+
+  /** The snapshot's fields as they are now (`readyState` is derived from `status`). */
+  protected abstract fields(): Omit<S, 'readyState'>
+
+  /** Applies a new `binaryType` to the socket(s) this class writes to. */
+  protected abstract applyBinaryType(value: 'blob' | 'arraybuffer'): void
+
+  /** Records a decode failure in the state and announces it as an `error` event. */
+  protected abstract decodeFailed(error: DecodeError): void
+
+  /** Applied to every native socket, including after reconnects. @default 'blob' */
+  get binaryType(): 'blob' | 'arraybuffer' {
+    return this.#binary
+  }
+  /** Sets it on the current socket and every later one; other values throw a `SyntaxError`. */
+  set binaryType(value: 'blob' | 'arraybuffer') {
+    if (value !== 'blob' && value !== 'arraybuffer')
+      throw new SyntaxError(
+        `steadysocket: binaryType must be 'blob' or 'arraybuffer', got ${String(value)}`,
+      )
+    this.#binary = value
+    this.applyBinaryType(value)
+  }
+
+  /** The current state snapshot (referentially stable until it changes). For `useSyncExternalStore`. */
+  getSnapshot = (): S => {
+    const s = this.#snap
+    const now = this.fields() as Record<string, unknown>
+    if (s !== undefined) {
+      let same = true
+      for (const key in now) if (now[key] !== (s as Record<string, unknown>)[key]) same = false
+      if (same) return s
+    }
+    return (this.#snap = Object.freeze({ ...now, readyState: this.readyState }) as S)
+  }
+
+  /** Calls `listener` after every snapshot change; returns the unsubscribe function. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.#subs.add(listener)
+    return () => this.#subs.delete(listener)
+  }
+
+  /** Resolves when open (at once if it is); rejects if the socket is or becomes `closed`, or on timeout. */
+  opened(options?: { timeout?: number }): Promise<void> {
+    return this.wait('opened()', options?.timeout, () =>
+      this.disposed
+        ? new ClosedError('steadysocket: the socket was disposed')
+        : this.status === 'open'
+          ? true
+          : this.status === 'closed'
+            ? new ClosedError('steadysocket: the socket is closed')
+            : false,
+    )
+  }
+
+  /** A promise `check` settles, looked at again on every `runWaiters()` (see `waitFor`). */
+  protected wait(
+    what: string,
+    timeout: number | undefined,
+    check: () => boolean | Error,
+    cleanup?: () => void,
+  ): Promise<void> {
+    checkTimeout(what, timeout)
+    return waitFor(this.waiters, what, timeout, check, cleanup)
+  }
+
+  protected runWaiters(): void {
+    if (this.waiters.size > 0) for (const run of [...this.waiters]) run()
+  }
+
+  /** Tells subscribers once if the snapshot changed since they were last told. */
+  protected notify(): void {
+    const snap = this.getSnapshot()
+    if (snap === this.#told) return
+    this.#told = snap
+    for (const fn of [...this.#subs]) call(fn, undefined)
+  }
+
+  /** An inbound frame: decoded and emitted; the compatible surface sees it raw, as native would. */
+  protected receive(raw: RawData): void {
+    const codec = this.#codec
+    if (codec === undefined) this.ev.emit('message', raw as In)
+    else {
+      let message: In | undefined
+      let failed = false
+      try {
+        message = codec.decode(raw)
+      } catch (error) {
+        failed = true
+        this.decodeFailed(
+          new DecodeError(`steadysocket: could not decode a frame: ${describe(error)}`, raw, {
+            cause: error,
+          }),
+        )
+      }
+      if (!failed) this.ev.emit('message', message as In)
+    }
+    if (this.hasCompat('message')) this.dispatchCompat({ type: 'message', data: raw })
+  }
+
+  protected emitError(error: SteadySocketError): void {
+    this.ev.emit('error', error)
+    if (this.hasCompat('error')) this.dispatchCompat({ type: 'error', error })
+  }
+
+  protected emitClose(close: CloseInfo, willReconnect: boolean): void {
+    this.ev.emit('close', { ...close, willReconnect })
+    if (this.hasCompat('close')) this.dispatchCompat({ type: 'close', ...close })
+  }
+
+  protected emitOpen(isReconnect: boolean): void {
+    this.ev.emit('open', { isReconnect })
+    if (this.status === 'open' && this.hasCompat('open')) this.dispatchCompat({ type: 'open' })
+  }
+
+  /** The end of `dispose()`: pending promises settle (rejected), every listener goes. */
+  protected released(): void {
+    this.runWaiters()
+    this.ev.clear()
+    this.clearCompat()
+    this.#subs.clear()
+  }
+}
