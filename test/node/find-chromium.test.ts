@@ -6,9 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ChromiumNotFoundError, findChromium } from '../../scripts/find-chromium.mjs'
 import type { Unpacked } from '../../scripts/find-chromium.mjs'
-
-// Each probe starts a process: allow for a loaded machine.
-const TIMEOUT = 30_000
+import { TOOL_TIMEOUT } from './timeouts'
 
 let dir: string
 let good: string
@@ -52,7 +50,7 @@ const notInstalled = () =>
     throw new Error('not installed (run npm install)')
   })
 
-describe('findChromium', { timeout: TIMEOUT }, () => {
+describe('findChromium', { timeout: TOOL_TIMEOUT }, () => {
   it('takes CHROMIUM_PATH before the system and the package', async () => {
     const packaged = packagedAt(good)
     const found = await findChromium({ env: { CHROMIUM_PATH: other }, system: [good], packaged })
