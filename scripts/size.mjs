@@ -1,13 +1,22 @@
 // Size of each entry as a user's bundler ships it: esbuild-bundled from dist/, minified,
 // gzip -9 and brotli. The core counts mitt (bundled into users' apps); adapters count only
-// what they add on top of the core (the core chunk and the frameworks are external).
+// what they add on top of the core: the core's own chunks and the frameworks are external, and
+// every other chunk an entry imports (the adapters' shared binding) is counted in each entry.
 // With --check, exits non-zero when an entry is over its budget.
 import { build } from 'esbuild'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const dist = new URL('../dist/', import.meta.url)
 const frameworks = ['react', 'react-dom', 'vue', 'svelte', 'svelte/store']
+/** What the core is made of: `index.js` and the chunks it imports (empty before a build). */
+const core = existsSync(new URL('index.js', dist))
+  ? [
+      './index.js',
+      ...readFileSync(new URL('index.js', dist), 'utf8').matchAll(/\.\/chunks\/[\w.-]+\.js/g),
+    ].map(String)
+  : []
+const onTop = [...core, ...frameworks]
 
 /**
  * name → [entry code, budget in gzip bytes, externals]. The budgets are regression guards at the
@@ -17,11 +26,13 @@ const frameworks = ['react', 'react-dom', 'vue', 'svelte', 'svelte/store']
 const entries = {
   core: [`export * from './index.js'`, 8.5 * 1024, []],
   'core, smallest use': [`export { SteadySocket } from './index.js'`, 8.5 * 1024, []],
-  // React: about 1030 B since its option key became cycle-safe and order-free (the 1 KB goal is missed by 6 B).
-  react: [`export * from './react.js'`, 1.05 * 1024, ['./index.js', './chunks/*', ...frameworks]],
-  vue: [`export * from './vue.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
-  svelte: [`export * from './svelte.js'`, 1024, ['./index.js', './chunks/*', ...frameworks]],
-  tabs: [`export * from './tabs.js'`, 4.75 * 1024, ['./index.js', './chunks/*', ...frameworks]],
+  // Each adapter includes the binding chunk it shares with the others (about 0.75 KB on its own;
+  // Svelte's tree-shaken part of it is smaller). Since moving onto it, React (1342 B) and Vue
+  // (1222 B) miss the 1 KB goal; Svelte is at 634 B.
+  react: [`export * from './react.js'`, 1.35 * 1024, onTop],
+  vue: [`export * from './vue.js'`, 1.25 * 1024, onTop],
+  svelte: [`export * from './svelte.js'`, 0.65 * 1024, onTop],
+  tabs: [`export * from './tabs.js'`, 4.75 * 1024, onTop],
 }
 
 export async function measure() {

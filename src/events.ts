@@ -2,7 +2,6 @@ import mitt from 'mitt'
 import type { Handler } from 'mitt'
 import type { RawData } from './codec'
 import type { SteadySocketError } from './errors'
-import type { SteadySocket } from './socket'
 
 /** `'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed'`: see the README's status machine. */
 export type Status = 'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed'
@@ -81,22 +80,6 @@ export type SteadySocketEvents<In = RawData, Out = RawData> = {
    * emptied and the native buffer is at or below `backpressure.lowWaterMark`.
    */
   drain: Record<string, never>
-}
-
-/** Event callbacks the framework adapters accept beside the socket's options; each gets the socket too. */
-export type SocketHandlers<In = RawData, Out = RawData> = {
-  /** Called for every message, even when the framework batches updates of the latest message. */
-  onMessage?: ((message: In, socket: SteadySocket<In, Out>) => void) | undefined
-  /** Called on every open (after the handshake and the queue flush). */
-  onOpen?:
-    | ((event: SteadySocketEvents<In, Out>['open'], socket: SteadySocket<In, Out>) => void)
-    | undefined
-  /** Called whenever a native socket closed or was abandoned. */
-  onClose?:
-    | ((event: SteadySocketEvents<In, Out>['close'], socket: SteadySocket<In, Out>) => void)
-    | undefined
-  /** Called with every runtime error (`ConnectError`, `DecodeError`, …). */
-  onError?: ((error: SteadySocketError, socket: SteadySocket<In, Out>) => void) | undefined
 }
 
 /** The typed emitter every socket owns; listeners that throw are isolated and re-reported. */

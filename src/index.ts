@@ -26,7 +26,8 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './options'
-export type { SteadySocketEvents, Status, CloseInfo, DropReason, SocketHandlers } from './events'
+export type { SteadySocketEvents, Status, CloseInfo, DropReason } from './events'
+export type { SocketHandlers } from './binding'
 export type { SendResult } from './flow'
 export type { UrlSource } from './url'
 export type { CompatEventMap, CompatListener, CompatTarget } from './compat'

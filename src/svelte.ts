@@ -1,9 +1,11 @@
 /**
  * `steadysocket/svelte`: `steadySocketStore()`, a store (Svelte's store contract, so `$store`
- * works in Svelte 4 and 5) over the socket's `subscribe()`. No `.svelte` files, no svelte import.
+ * works in Svelte 4 and 5) over the socket's snapshot and messages, followed with the adapters'
+ * `watchSocket()`. No `.svelte` files, no svelte import.
  *
  * @module
  */
+import { watchSocket } from './binding'
 import type { RawData } from './codec'
 import type { Status } from './events'
 import type { SendResult } from './flow'
@@ -62,44 +64,46 @@ export function steadySocketStore<In = RawData, Out = RawData>(
   url: UrlSource,
   options: SteadySocketOptions<In, Out> = {},
 ): SteadySocketStore<In, Out> {
-  let s: SteadySocket<In, Out> | undefined
   let value: SteadySocketStoreValue<In> = { status: 'closed', attempt: 0, lastMessage: undefined }
   // One object per subscription: the same function subscribed twice counts twice.
-  const subs = new Set<{ run: (value: SteadySocketStoreValue<In>) => void }>()
+  const subscribers = new Set<{ run: (value: SteadySocketStoreValue<In>) => void }>()
   /** Bumped by each first subscriber and by `close()`: a pending open checks it is still wanted. */
-  let wanted = 0
+  let openRequest = 0
   /** Opened with `open()`: it stays open when the last subscriber leaves. */
   let manual = false
 
   const set = (next: Partial<SteadySocketStoreValue<In>>) => {
     value = { ...value, ...next }
     // Like Svelte's own stores: a subscriber removed during this round is not called by it.
-    for (const sub of [...subs]) if (subs.has(sub)) sub.run(value)
+    for (const subscriber of [...subscribers])
+      if (subscribers.has(subscriber)) subscriber.run(value)
   }
+  // One socket for the store's whole life, made on first use: subscribers open and close it.
+  let made: SteadySocket<In, Out> | undefined
   const socket = (): SteadySocket<In, Out> => {
-    if (s) return s
-    const made = (s = new SteadySocket<In, Out>(url, { ...options, autoConnect: false }))
-    made.subscribe(() => {
-      const { status, attempt } = made.getSnapshot()
+    if (made) return made
+    const created = (made = new SteadySocket<In, Out>(url, { ...options, autoConnect: false }))
+    const watch = watchSocket(created, (change) => {
+      if (change === 'message') return set({ lastMessage: watch.lastMessage })
+      const { status, attempt } = created.getSnapshot()
       if (status !== value.status || attempt !== value.attempt) set({ status, attempt })
     })
-    made.on('message', (lastMessage) => set({ lastMessage }))
-    return made
+    return created
   }
 
   return {
     subscribe(run) {
-      const sub = { run }
-      subs.add(sub)
+      const subscriber = { run }
+      subscribers.add(subscriber)
       run(value)
-      if (subs.size === 1 && options.autoConnect !== false) {
-        const token = ++wanted
+      if (subscribers.size === 1 && options.autoConnect !== false) {
+        const request = ++openRequest
         queueMicrotask(() => {
-          if (token === wanted && subs.size > 0) socket().open()
+          if (request === openRequest && subscribers.size > 0) socket().open()
         })
       }
       return () => {
-        if (subs.delete(sub) && subs.size === 0 && !manual) s?.close()
+        if (subscribers.delete(subscriber) && subscribers.size === 0 && !manual) made?.close()
       }
     },
     send: (data) => socket().send(data),
@@ -108,8 +112,8 @@ export function steadySocketStore<In = RawData, Out = RawData>(
       socket().open()
     },
     close: (code, reason) => {
-      s?.close(code, reason)
-      wanted++
+      made?.close(code, reason)
+      openRequest++
       manual = false
     },
     reconnect: (code, reason) => socket().reconnect(code, reason),

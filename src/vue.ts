@@ -1,6 +1,7 @@
 /**
- * `steadysocket/vue`: the `useSteadySocket()` composable, a thin layer over the socket's
- * `subscribe()`. Importing it reads no browser global; server rendering creates no socket.
+ * `steadysocket/vue`: the `useSteadySocket()` composable, a thin layer over the adapters' shared
+ * binding (the socket per URL, its handlers and latest message). Importing it reads no browser
+ * global; server rendering creates no socket.
  *
  * @module
  */
@@ -17,8 +18,9 @@ import {
   type Ref,
   type ShallowRef,
 } from 'vue'
+import { createBinding, type SocketHandlers } from './binding'
 import type { RawData } from './codec'
-import type { SocketHandlers, Status } from './events'
+import type { Status } from './events'
 import type { SendResult } from './flow'
 import type { SteadySocketOptions } from './socket'
 import { SteadySocket } from './socket'
@@ -69,81 +71,46 @@ export function useSteadySocket<In = RawData, Out = RawData>(
         'effectScope()): nothing will close the socket; call close() yourself.',
     )
   }
-  const { onMessage, onOpen, onClose, onError, ...rest } = options
+  const {
+    onMessage: _onMessage,
+    onOpen: _onOpen,
+    onClose: _onClose,
+    onError: _onError,
+    ...socketOptions
+  } = options
   const socket = shallowRef<SteadySocket<In, Out> | null>(null)
   const status = shallowRef<Status>('closed')
   const attempt = shallowRef(0)
   const data = shallowRef<In | undefined>()
   // During server rendering the socket would connect from the server: make none.
   const ssr = hasInjectionContext() && inject(ssrContextKey, null) != null
-  let offs: (() => void)[] = []
-  // The URL the socket was made for (by value), and sends made for a newer URL before the
-  // watcher made its socket (it runs before the next render, not at once).
-  const key = () => {
-    const u = toValue(url)
-    return u == null ? null : String(u)
+  // The URL by value: a getter or ref that yields an equal URL again (a new URL object) is no change.
+  const urlKey = () => {
+    const value = toValue(url)
+    return value == null || ssr ? null : String(value)
   }
-  let current: string | null | undefined
-  let early: Out[] = []
-
-  const start = (u: string | null) => {
-    current = u
-    // The old socket goes first (detached: its late close is ignored), then the new one connects.
-    for (const off of offs) off()
-    offs = []
-    socket.value?.dispose()
-    socket.value = null
-    data.value = undefined
-    if (u === null || ssr) {
-      status.value = 'closed'
-      attempt.value = 0
-      return
-    }
-    const s = new SteadySocket<In, Out>(u, rest)
-    const sync = () => {
-      const snap = s.getSnapshot()
-      status.value = snap.status
-      attempt.value = snap.attempt
-    }
-    offs = [
-      s.subscribe(sync),
-      s.on('message', (m) => {
-        data.value = m
-        onMessage?.(m, s)
-      }),
-      s.on('open', (e) => onOpen?.(e, s)),
-      s.on('close', (e) => onClose?.(e, s)),
-      s.on('error', (e) => onError?.(e, s)),
-    ]
-    socket.value = s
-    sync()
-    for (const d of early.splice(0)) s.send(d)
-  }
-  // By value: a getter or ref that yields an equal URL again (a new URL object) is no change.
-  watch(key, start, { immediate: true })
-  if (scoped)
-    onScopeDispose(() => {
-      start(null)
-      current = undefined // closed for good: nothing waits for a next socket
-      early = []
-    })
-
-  return {
-    socket,
-    status,
-    attempt,
-    data,
-    send: (d) => {
-      const k = key()
-      if (current === undefined || ssr || k === current) return socket.value?.send(d) ?? 'dropped'
-      if (k === null) return 'dropped'
-      early.push(d)
-      return 'queued'
+  const binding = createBinding<In, Out>({
+    // Read at the call: a send right after the URL changed, before the watcher made the new
+    // socket (it runs before the next render, not at once), waits for that socket.
+    wanted: urlKey,
+    handlers: () => options,
+    create: (key) => new SteadySocket<In, Out>(key, socketOptions),
+    // Refs skip equal values, so each is set on every change.
+    onChange: () => {
+      const snapshot = binding.snapshot
+      socket.value = binding.socket
+      data.value = binding.lastMessage
+      status.value = snapshot.status
+      attempt.value = snapshot.attempt
     },
-    open: () => socket.value?.open(),
-    close: (code, reason) => socket.value?.close(code, reason),
-    reconnect: (code, reason) => socket.value?.reconnect(code, reason),
-  }
+  })
+  // The old socket is disposed first (detached: its late close is ignored), then the new one connects.
+  watch(urlKey, (key) => binding.attach(key), { immediate: true })
+  // Closed for good: nothing waits for a next socket.
+  if (scoped) onScopeDispose(binding.dispose)
+
+  const { send, open, close, reconnect } = binding
+  return { socket, status, attempt, data, send, open, close, reconnect }
 }
 
 // Bundlers replace `process.env.NODE_ENV`; where nothing did and there is no `process`, warn.

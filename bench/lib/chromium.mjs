@@ -2,11 +2,10 @@
 // level only: targets are created and closed, but no measured page is ever attached to, so no
 // DevTools agent (Network in particular) instruments the pages. Pages report over HTTP.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-
-export const CHROMIUM = '/usr/bin/chromium'
+import { chromiumOnce, describeChromium } from '../../scripts/find-chromium.mjs'
 
 const FLAGS = [
   '--headless',
@@ -32,11 +31,16 @@ const FLAGS = [
   '--remote-debugging-pipe',
 ]
 
-/** Starts Chromium; returns { cdp(method, params), newPage(url, { isolated }), pids(), close() }. */
+/**
+ * Starts the Chromium the tests use ($CHROMIUM_PATH, the system's, or @sparticuz/chromium's; see
+ * scripts/find-chromium.mjs); returns { cdp(method, params), newPage(url, { isolated }), pids(),
+ * found, close() }, `found` saying which browser it is.
+ */
 export async function launch() {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`)
+  const chromium = await chromiumOnce()
   const profile = mkdtempSync(join(tmpdir(), 'steadysocket-bench-'))
-  const proc = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, 'about:blank'], {
+  const proc = spawn(chromium.path, [...FLAGS, `--user-data-dir=${profile}`, 'about:blank'], {
+    env: { ...process.env, ...chromium.env },
     stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
   })
   const toBrowser = proc.stdio[3]
@@ -87,6 +91,7 @@ export async function launch() {
   return {
     cdp,
     pid: proc.pid,
+    found: describeChromium(chromium),
     async version() {
       return (await cdp('Browser.getVersion')).product
     },

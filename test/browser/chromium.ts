@@ -1,4 +1,5 @@
-// Real-browser layer: Debian's Chromium driven by playwright-core. Never downloads a browser.
+// Real-browser layer: a local Chromium driven by playwright-core. Never downloads a browser; which
+// one runs is decided by scripts/find-chromium.mjs ($CHROMIUM_PATH, the system, @sparticuz/chromium).
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -7,15 +8,17 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import type { BrowserContext, Page } from 'playwright-core'
 import { describe, it } from 'vitest'
+import { chromiumOnce } from '../../scripts/find-chromium.mjs'
+import type { FoundChromium } from '../../scripts/find-chromium.mjs'
 import type { FaultServer } from '../support/fault-server.mjs'
 
-export const CHROMIUM_PATH = '/usr/bin/chromium'
-export const hasChromium = existsSync(CHROMIUM_PATH)
 export const BUNDLE_PATH = resolve(
   fileURLToPath(new URL('.', import.meta.url)),
   '../../dist/steadysocket.umd.min.js',
 )
 
+// The project's own flags, never @sparticuz/chromium's defaults: those include --single-process,
+// which the tab-crash tests cannot survive.
 const ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -26,23 +29,40 @@ const ARGS = [
   '--disable-sync',
 ]
 
+/** Browser tests are skipped only on request; REQUIRE_BROWSER=1 (CI) refuses even that. */
+const skipRequested = process.env.SKIP_BROWSER === '1'
+const contradiction =
+  skipRequested && process.env.REQUIRE_BROWSER === '1'
+    ? new Error('REQUIRE_BROWSER=1 and SKIP_BROWSER=1 contradict each other: unset one')
+    : undefined
+
+// Looked for once per test file, before any test is collected, so that a missing browser is one
+// failed test per file with the finder's one-line fix instead of a timeout in every test.
+const found: FoundChromium | Error | undefined = skipRequested
+  ? undefined
+  : await chromiumOnce().catch((error: unknown) =>
+      error instanceof Error ? error : new Error(String(error)),
+    )
+
 /**
- * `describe` for browser tests: skipped when Chromium is missing, unless `REQUIRE_BROWSER=1`,
- * where a missing browser is a failure (CI must not pass by skipping).
+ * `describe` for browser tests. With `SKIP_BROWSER=1` the suite is skipped (and the summary says
+ * so); otherwise a Chromium that cannot be found is a failure whose message says how to get one.
  */
 export function describeBrowser(name: string, fn: () => void): void {
-  if (!hasChromium && process.env.REQUIRE_BROWSER === '1') {
+  const failure = contradiction ?? (found instanceof Error ? found : undefined)
+  if (failure) {
     describe(name, () => {
       it('needs Chromium', () => {
-        throw new Error(
-          `REQUIRE_BROWSER=1 but ${CHROMIUM_PATH} does not exist: install Debian's chromium ` +
-            '(apt-get install chromium) or unset REQUIRE_BROWSER to skip the browser tests.',
-        )
+        throw failure
       })
     })
     return
   }
-  describe.skipIf(!hasChromium)(name, fn)
+  if (skipRequested) {
+    describe.skip(`${name} (SKIP_BROWSER=1)`, fn)
+    return
+  }
+  describe(name, fn)
 }
 
 export interface Browser {
@@ -59,11 +79,13 @@ export interface Browser {
  * `extraArgs` are added to the usual flags (e.g. `--js-flags=--expose-gc`).
  */
 export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
-  const profile = await mkdtemp(join(tmpdir(), 'steadysocket-chromium-'))
+  if (!found || found instanceof Error) throw found ?? new Error('browser tests skipped')
+  const profile = await mkdtemp(join(tmpdir(), 'steadysocket-chromium-profile-'))
   let context: BrowserContext
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
+      executablePath: found.path,
+      env: { ...process.env, ...found.env },
       headless: true,
       args: [...ARGS, ...extraArgs],
       viewport: { width: 1280, height: 800 },

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { startDemoServer } from '../../examples/echo/server.mjs'
 import type { FaultServer } from '../support/fault-server.mjs'
+import { STARTUP_TIMEOUT, TOOL_TIMEOUT } from './timeouts'
 
 const SCRIPT = fileURLToPath(new URL('../../examples/echo/server.mjs', import.meta.url))
 const PORT_FREE = fileURLToPath(new URL('../../examples/port-free.mjs', import.meta.url))
@@ -48,7 +49,7 @@ async function until(check: () => boolean, timeout: number): Promise<void> {
   }
 }
 
-describe('echo demo server', () => {
+describe('echo demo server', { timeout: TOOL_TIMEOUT }, () => {
   it('serves the page, its assets, the bundle route and the echo socket', async () => {
     const server = await startDemoServer({
       port: 0,
@@ -73,7 +74,7 @@ describe('echo demo server', () => {
 
   it('prints the URL, and stops with exit code 0 on SIGINT', async () => {
     const demo = run({ PORT: '0', HOST: '127.0.0.1' })
-    await until(() => /open http:\/\/127\.0\.0\.1:\d+\//.test(demo.stdout()), 5000)
+    await until(() => /open http:\/\/127\.0\.0\.1:\d+\//.test(demo.stdout()), STARTUP_TIMEOUT)
     const port = Number(/:(\d+)\//.exec(demo.stdout())![1])
     expect((await fetch(`http://127.0.0.1:${port}/control/state`)).status).toBe(200)
     demo.child.kill('SIGINT')
@@ -82,7 +83,7 @@ describe('echo demo server', () => {
 
   it('stops with exit code 0 on SIGTERM while a socket is open', async () => {
     const demo = run({ PORT: '0' })
-    await until(() => /:\d+\//.test(demo.stdout()), 5000)
+    await until(() => /:\d+\//.test(demo.stdout()), STARTUP_TIMEOUT)
     const port = Number(/:(\d+)\//.exec(demo.stdout())![1])
     const socket = new WebSocket(`ws://127.0.0.1:${port}/echo`)
     await new Promise((resolve, reject) => {

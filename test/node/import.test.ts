@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { cjsRequire, esmImport, root, runWithTraps } from '../support/import-traps'
+import { TOOL_TIMEOUT } from './timeouts'
 
 const dist = (file: string) => `${root}dist/${file}`
 
-describe('importing the built package', () => {
+describe('importing the built package', { timeout: TOOL_TIMEOUT }, () => {
   test('the build exists (run npm run build first)', () => {
     expect(existsSync(dist('index.js')), 'dist/index.js is missing: run `npm run build`').toBe(true)
   })

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { HEAVY_TOOL_TIMEOUT, TOOL_TIMEOUT } from './timeouts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const work = join(root, '.pack-test')
@@ -35,14 +36,14 @@ beforeAll(() => {
   ])
   const pkg = JSON.parse(readFileSync(join(app, 'node_modules/steadysocket/package.json'), 'utf8'))
   subpaths = Object.keys(pkg.exports).filter((k) => k !== './package.json')
-}, 120_000)
+}, HEAVY_TOOL_TIMEOUT)
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 const specifier = (subpath: string) =>
   subpath === '.' ? 'steadysocket' : `steadysocket/${subpath.slice(2)}`
 
-describe('the packed tarball', () => {
+describe('the packed tarball', { timeout: TOOL_TIMEOUT }, () => {
   test('installs with its one runtime dependency', () => {
     const pkg = JSON.parse(
       readFileSync(join(app, 'node_modules/steadysocket/package.json'), 'utf8'),
@@ -64,7 +65,7 @@ describe('the packed tarball', () => {
       expect(Number(esm), `${name} ESM exports`).toBeGreaterThan(0)
       expect(Number(cjs), `${name} CJS exports`).toBe(Number(esm))
     }
-  }, 60_000)
+  })
 
   test.each([
     ['bundler', { module: 'esnext', moduleResolution: 'bundler' }],
@@ -119,6 +120,6 @@ void [${subpaths.map((_, i) => `entry${i}`).join(', ')}]
       }
       expect(out).toBe('')
     },
-    60_000,
+    HEAVY_TOOL_TIMEOUT,
   )
 })

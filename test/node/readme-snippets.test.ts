@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ts from 'typescript'
 import { describe, expect, test } from 'vitest'
+import { TOOL_TIMEOUT } from './timeouts'
 
 const root = join(import.meta.dirname, '../..')
 
@@ -96,7 +97,7 @@ function typeErrors(files: Map<string, string>): string[] {
   })
 }
 
-describe('README snippets', () => {
+describe('README snippets', { timeout: TOOL_TIMEOUT }, () => {
   const found = snippets()
 
   test('there are snippets to check, the Vue one included', () => {

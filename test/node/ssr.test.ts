@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
+import { TOOL_TIMEOUT } from './timeouts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const dist = (file: string) => `${root}dist/${file}`
@@ -48,7 +49,7 @@ function run(code: string): Result {
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Result
 }
 
-describe('server rendering with the built adapters', () => {
+describe('server rendering with the built adapters', { timeout: TOOL_TIMEOUT }, () => {
   test('the build exists (run npm run build first)', () => {
     for (const entry of ['react', 'vue', 'svelte']) {
       expect(existsSync(dist(`${entry}.js`)), `dist/${entry}.js: run npm run build`).toBe(true)

@@ -6,10 +6,11 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { cjsRequire, esmImport, root, runWithTraps } from '../support/import-traps'
 import { WebSocket } from 'ws'
 import { startFaultServer, waitFor, type FaultServer } from '../support/fault-server.mjs'
+import { TOOL_TIMEOUT } from './timeouts'
 
 const dist = (file: string) => `${root}dist/${file}`
 
-describe('steadysocket/tabs, built', () => {
+describe('steadysocket/tabs, built', { timeout: TOOL_TIMEOUT }, () => {
   let server: FaultServer | undefined
 
   afterEach(async () => {
