@@ -1,4 +1,6 @@
-import { MAX_DELAY } from './options'
+import type { CloseInfo } from './events'
+import { reportLater } from './events'
+import { MAX_DELAY, type ReconnectOptions } from './options'
 
 /** How a retry delay is computed. */
 export type BackoffOptions = {
@@ -20,4 +22,32 @@ export function backoffDelay(attempt: number, o: BackoffOptions, random: () => n
   if (o.jitter === 'none') return d
   if (o.jitter === 'full') return d * random()
   return d * (1 - o.jitter * random())
+}
+
+// Close codes after which retrying cannot help: protocol error, unsupported data, invalid
+// payload, policy violation, message too big, missing extension.
+const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
+
+/** Whether a close is worth a retry: `shouldReconnect`, else the default close-code policy. */
+export function willRetry(r: ReconnectOptions, close: CloseInfo, attempt: number): boolean {
+  const custom = r.shouldReconnect
+  if (custom) {
+    try {
+      return custom(close, { attempt }) === true
+    } catch (error) {
+      // The app's bug: reported, and the default policy decides.
+      reportLater(error)
+    }
+  }
+  return !NO_RETRY.includes(close.code)
+}
+
+/** The delay before retry number `attempt`; a throwing `delay` or `random` is reported. */
+export function retryDelay(attempt: number, r: ReconnectOptions, random: () => number): number {
+  try {
+    return backoffDelay(attempt, r, random)
+  } catch (error) {
+    reportLater(error)
+    return backoffDelay(attempt, { ...r, delay: undefined, jitter: 'none' }, Math.random)
+  }
 }

@@ -1,20 +1,26 @@
-import { describe, detach, resolveTarget } from './attempt'
-import { backoffDelay } from './backoff'
+import {
+  connectTimeout,
+  cutShort,
+  describe,
+  detach,
+  dial,
+  providerFailed,
+  resolveTarget,
+  type NativeHandlers,
+} from './attempt'
+import { retryDelay, willRetry } from './backoff'
 import { SocketBase, type Snapshot } from './base'
 import { isBinary, type RawData } from './codec'
-import type { SteadySocketError } from './errors'
 import {
   ClosedError,
-  ConnectError,
-  ConnectTimeoutError,
   HandshakeError,
   HeartbeatTimeoutError,
-  ProviderError,
+  type ConnectError,
   type DecodeError,
+  type SteadySocketError,
 } from './errors'
 import {
   createEmitter,
-  reportLater,
   type CloseInfo,
   type SteadySocketEvents,
   type Status,
@@ -44,10 +50,6 @@ export type SteadySocketOptions<In = RawData, Out = RawData> = SocketOptions<
 
 /** A new `closed` phase (each is a token of its own). */
 const closed = (stranded = 0): Closed => ({ status: 'closed', stranded })
-
-// Close codes after which retrying cannot help: protocol error, unsupported data, invalid
-// payload, policy violation, message too big, missing extension.
-const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
 
 /**
  * A WebSocket that stays connected: one native socket at a time, reconnect with capped backoff,
@@ -126,7 +128,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
           () =>
             this.#lost(
               this.#phase,
-              { code: 1006, reason: 'heartbeat timeout', wasClean: false },
+              cutShort('heartbeat timeout'),
               new HeartbeatTimeoutError(
                 `no frame from ${this.#url} within ${hb.timeout} ms of a ping`,
               ),
@@ -333,7 +335,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     if (old.status === 'open') this.#hb?.stop()
     const ws = socketOf(old)
     if (ws !== null && ws !== socketOf(next)) {
-      detach(ws, this.#onFrame)
+      detach(ws, this.#native)
       // After our own close() nothing is recovered: what it never sent is stranded.
       const log = this.#flow.release(ws)
       this.#rec.take(ws, old.status === 'closing' ? null : log)
@@ -381,19 +383,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
       held: false,
       timer:
         ms > 0
-          ? setTimeout(
-              () =>
-                this.#lost(
-                  p,
-                  { code: 1006, reason: '', wasClean: false },
-                  new ConnectTimeoutError(
-                    resolved
-                      ? `steadysocket: no connection to ${this.#url} within ${ms} ms`
-                      : `steadysocket: the URL or protocols provider did not resolve within ${ms} ms`,
-                  ),
-                ),
-              ms,
-            )
+          ? setTimeout(() => this.#lost(p, cutShort(), connectTimeout(resolved, this.#url, ms)), ms)
           : undefined,
     }
     this.#enter(p)
@@ -403,60 +393,38 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     if (direct) return this.#dial(p, src as string, protocols)
     resolveTarget(src, protocols, () => (resolved = true)).then(
       ([url, list]) => this.#phase === p && this.#dial(p, url, list),
-      (error: unknown) =>
-        this.#lost(
-          p,
-          { code: 1006, reason: '', wasClean: false },
-          new ProviderError(
-            `steadysocket: the URL or protocols provider failed: ${describe(error)}`,
-            { cause: error },
-          ),
-        ),
+      (error: unknown) => this.#lost(p, cutShort(), providerFailed(error)),
     )
   }
 
   #dial(p: Connecting, url: string, protocols: string | string[] | undefined): void {
     this.#url = url
-    let ws: WebSocketLike
     try {
-      ws = new this.#WS(url, protocols)
+      p.ws = dial(this.#WS, url, protocols, this.binaryType, this.#native)
     } catch (error) {
-      return this.#lost(
-        p,
-        { code: 1006, reason: '', wasClean: false },
-        new ConnectError(
-          `steadysocket: could not create a WebSocket for ${url}: ${describe(error)}`,
-          { cause: error },
-        ),
-      )
-    }
-    ws.binaryType = this.binaryType
-    p.ws = ws
-    let opened = false
-    ws.onopen = () => {
-      opened = true
-      this.#handshake(p, ws)
-    }
-    // Chromium dispatches to addEventListener listeners faster than to the onmessage attribute
-    // (measured: 0.66× the time per message); the attribute is the fallback.
-    if (typeof ws.addEventListener === 'function') ws.addEventListener('message', this.#onFrame)
-    else ws.onmessage = this.#onFrame
-    ws.onerror = () => {
-      const error = new ConnectError(
-        opened
-          ? `steadysocket: the connection to ${url} failed`
-          : `steadysocket: could not connect to ${url}`,
-      )
-      this.#lastError = error
-      this.#announce(this.#phase, error)
-    }
-    ws.onclose = (e) => {
-      const q = this.#phase
-      if (q.status === 'closing') this.#finishClose(e.wasClean)
-      else this.#lost(q, { code: e.code, reason: e.reason, wasClean: e.wasClean })
+      return this.#lost(p, cutShort(), error as ConnectError)
     }
     // The URL is part of the snapshot.
     this.#announce(p)
+  }
+
+  /** The current native socket's events (a replaced one is detached: its events go nowhere). */
+  readonly #native: NativeHandlers = {
+    open: (ws) => this.#handshake(this.#phase as Connecting, ws),
+    error: (error) => {
+      this.#lastError = error
+      this.#announce(this.#phase, error)
+    },
+    close: (close) => {
+      const p = this.#phase
+      if (p.status === 'closing') this.#finishClose(close.wasClean)
+      else this.#lost(p, close)
+    },
+    frame: (e) => {
+      const raw = e.data as RawData
+      const hb = this.#hb
+      if (hb === null || !hb.receive(raw)) this.receive(raw)
+    },
   }
 
   #handshake(p: Connecting, ws: WebSocketLike): void {
@@ -467,7 +435,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     const failed = (error: unknown) =>
       this.#lost(
         p,
-        { code: 1006, reason: 'handshake failed', wasClean: false },
+        cutShort('handshake failed'),
         new HandshakeError(`steadysocket: the handshake failed: ${describe(error)}`, {
           cause: error,
         }),
@@ -514,12 +482,6 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     this.#announce(next, undefined, false, () => this.emitOpen(isReconnect))
   }
 
-  readonly #onFrame = (e: { data: unknown }): void => {
-    const raw = e.data as RawData
-    const hb = this.#hb
-    if (hb === null || !hb.receive(raw)) this.receive(raw)
-  }
-
   /**
    * Phase `p`'s attempt or connection ended without the client asking: its socket is released
    * (recovery takes what it never sent), then the retry is scheduled or the socket gives up.
@@ -533,7 +495,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     this.#lastClose = close
     if (error) this.#lastError = error
     const q = this.#enter<Phase>(r ? { status: 'reconnecting', timer: undefined } : closed())
-    const retry = r !== null && this.#shouldRetry(close)
+    const retry = r !== null && willRetry(r, close, this.#tries)
     let delay = 0
     let exhausted = false
     if (retry && this.#phase === q) {
@@ -541,7 +503,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
       // Offline, attempts go on at maxDelay and never run out: the hint may be wrong.
       exhausted = this.#tries >= r.maxRetries && !offline
       if (!exhausted) {
-        delay = this.#delay(++this.#tries)
+        delay = retryDelay(++this.#tries, r, this.#o.random)
         if (offline) delay = Math.max(delay, r.maxDelay)
       }
     }
@@ -560,29 +522,6 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     this.#announce(next, error, hadSocket, () => {
       if (exhausted) this.ev.emit('exhausted', { attempts: this.#tries })
     })
-  }
-
-  #shouldRetry(close: CloseInfo): boolean {
-    const custom = this.#o.reconnect?.shouldReconnect
-    if (custom) {
-      try {
-        return custom(close, { attempt: this.#tries }) === true
-      } catch (error) {
-        reportLater(error)
-      }
-    }
-    return !NO_RETRY.includes(close.code)
-  }
-
-  /** The backoff before retry number `attempt`; a throwing `delay` or `random` is reported. */
-  #delay(attempt: number): number {
-    const r = this.#o.reconnect!
-    try {
-      return backoffDelay(attempt, r, this.#o.random)
-    } catch (error) {
-      reportLater(error)
-      return backoffDelay(attempt, { ...r, delay: undefined, jitter: 'none' }, Math.random)
-    }
   }
 
   /** Our `close()` completed (or is cut short): report the code we sent, then `closed`. */
