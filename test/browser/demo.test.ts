@@ -162,7 +162,7 @@ function overflowing(page: Page): Promise<string[]> {
     ]
     const out: string[] = []
     for (const selector of selectors) {
-      for (const el of document.querySelectorAll(selector)) {
+      for (const el of Array.from(document.querySelectorAll(selector))) {
         if (el.scrollWidth > el.clientWidth) {
           const name = el.id ? `#${el.id}` : (el.textContent ?? '').trim().slice(0, 30)
           out.push(`${selector} ${name}: ${el.scrollWidth} > ${el.clientWidth}`)
