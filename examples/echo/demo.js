@@ -1,6 +1,6 @@
 // The echo demo page: plain JS over the script-tag bundle (global `SteadySocket`).
-// Every message carries a number so the page can tell what came back, in which order, and which
-// echoes belong to messages sent before a drop (the ones steadysocket recovered).
+// Every message carries a number so the page can tell what came back, in which order, and what
+// happened to each message sent before a drop (ledger.js: delivered, recovered, lost in TCP).
 ;(() => {
   'use strict'
 
@@ -68,9 +68,9 @@
     renderTabs()
   }
 
-  const stats = { sent: 0, echoed: 0, recovered: 0 }
-  /** message number → number of drops seen when it was sent; removed when its echo arrives */
-  const awaiting = new Map()
+  const ledger = window.createLedger()
+  // Tells this tab's messages from other tabs' echoes when one connection is shared (?tabs=1).
+  const from = Math.random().toString(36).slice(2, 10)
   let seq = 0
   let drops = 0
   let userCloseUntil = 0
@@ -85,13 +85,9 @@
 
   function send(kind, fields) {
     const n = ++seq
-    const result = socket.send(JSON.stringify({ n, kind, ...fields }))
-    stats.sent += 1
-    if (result !== 'dropped') {
-      awaiting.set(n, drops)
-      // Echoes lost with a dead TCP connection never come back: keep the map bounded.
-      if (awaiting.size > 50_000) awaiting.delete(awaiting.keys().next().value)
-    }
+    const result = socket.send(JSON.stringify({ n, from, kind, ...fields }))
+    if (result === 'dropped') ledger.refused()
+    else ledger.sent(n, kind, fields.text)
     return { n, result }
   }
 
@@ -121,17 +117,38 @@
       logMessage('in', '', data, 'not ours')
       return
     }
-    stats.echoed += 1
-    const dropsAtSend = awaiting.get(msg.n)
-    awaiting.delete(msg.n)
-    const recovered = dropsAtSend !== undefined && drops > dropsAtSend
-    if (recovered) {
-      stats.recovered += 1
-      bump($('recovered'))
+    if (msg.from !== from) {
+      if (msg.kind === 'text') logMessage('in', msg.n, msg.text, 'other tab')
+      return
+    }
+    if (msg.kind === 'mark') {
+      settle(ledger.markerEchoed(msg.m))
+      return
+    }
+    const fate = ledger.echoed(msg.n)
+    if (fate === 'recovered' || fate === 'late') bump($('recovered'))
+    if (fate === 'late') {
+      logEvent('order', `#${msg.n} echoed after a marker sent later: counted recovered, not lost`)
     }
     if (msg.kind === 'burst') onBurstEcho(msg)
-    else if (msg.kind === 'text') logMessage('in', msg.n, msg.text, recovered ? 'recovered' : '')
+    else if (msg.kind === 'text')
+      logMessage('in', msg.n, msg.text, fate === 'delivered' ? '' : 'recovered')
   })
+
+  // The marker's echo came back: what was sent before the drop and is still silent is lost.
+  function settle(report) {
+    if (!report) return
+    const { lost, recovered } = report
+    const parts = []
+    if (recovered.length) {
+      parts.push(`${window.ledgerRanges(recovered)} recovered and re-sent (${recovered.length})`)
+    }
+    if (lost.length) {
+      parts.push(`${window.ledgerRanges(lost.map((m) => m.n))} lost in TCP (${lost.length})`)
+    }
+    logEvent('accounted', `sent before the drop: ${parts.join('; ')}`)
+    for (const m of lost) if (m.kind === 'text') logMessage('lost', m.n, m.text, 'lost in TCP')
+  }
 
   // --- events --------------------------------------------------------------------------------
 
@@ -139,10 +156,18 @@
     openedAt = performance.now()
     wasOpen = true
     logEvent('open', isReconnect ? 'reconnected' : 'connected')
+    // After the flush (recovered messages first): its echo settles what is still in doubt.
+    const marker = ledger.nextMarker()
+    if (marker !== null) {
+      socket.send(JSON.stringify({ kind: 'mark', from, m: marker }))
+      const doubt = ledger.counts().inDoubt
+      logEvent('accounted', `${doubt} sent before the drop not echoed yet: marker sent after them`)
+    }
   })
   socket.on('close', ({ code, reason, wasClean, willReconnect }) => {
     // A drop: an open connection lost without the page asking (failed attempts do not count).
     if (wasOpen && performance.now() > userCloseUntil) drops += 1
+    if (wasOpen) ledger.closed()
     wasOpen = false
     const why = reason ? ` “${reason}”` : ''
     const how = `${wasClean ? 'clean' : 'not clean'} · ${willReconnect ? 'will reconnect' : 'final'}`
@@ -161,7 +186,8 @@
   socket.on('drop', ({ messages, reason }) => {
     for (const raw of messages) {
       try {
-        awaiting.delete(JSON.parse(raw).n)
+        const msg = JSON.parse(raw)
+        if (msg.from === from && msg.kind !== 'mark') ledger.dropped(msg.n)
       } catch {
         // not one of ours (a heartbeat ping)
       }
@@ -343,7 +369,8 @@
   }
 
   // The bytes still in the browser's buffer when the socket dies come back through
-  // recoverUnsent and are echoed by the next connection: watch "recovered".
+  // recoverUnsent and are echoed by the next connection ("recovered"); what the kernel already
+  // had dies with the connection ("lost in TCP"). The ledger counts both once the marker returns.
   async function dropMidStream() {
     const pumping = slowReader()
     await new Promise((resolve) => setTimeout(resolve, 1500))
@@ -424,16 +451,58 @@
     $('native').textContent = formatBytes(native)
     $('queue-length').textContent = socket.queueLength.toLocaleString('en')
     $('queued-bytes').textContent = formatBytes(queued)
-    $('sent-count').textContent = stats.sent.toLocaleString('en')
-    $('received-count').textContent = stats.echoed.toLocaleString('en')
-    $('recovered').textContent = stats.recovered.toLocaleString('en')
-    $('awaiting').textContent = awaiting.size.toLocaleString('en')
+    renderLedger()
     $('uptime').textContent = openedAt ? formatUptime(performance.now() - openedAt) : '—'
     $('drops').textContent = drops.toLocaleString('en')
     renderBurst()
     history.push({ native, queued })
     if (history.length > SAMPLES) history.splice(0, history.length - SAMPLES)
     drawChart()
+  }
+
+  function renderLedger() {
+    const c = ledger.counts()
+    const cells = {
+      'sent-count': c.sent,
+      delivered: c.delivered,
+      recovered: c.recovered,
+      lost: c.lost,
+      dropped: c.dropped,
+      awaiting: c.awaiting,
+    }
+    for (const [id, value] of Object.entries(cells)) $(id).textContent = value.toLocaleString('en')
+    for (const fate of ['delivered', 'recovered', 'lost', 'dropped', 'awaiting']) {
+      $(`bar-${fate}`).style.flexGrow = String(c.sent ? c[fate] / c.sent : 0)
+    }
+    $('ledger').dataset.settled = String(c.awaiting === 0)
+    $('ledger-note').textContent = ledgerNote(c)
+  }
+
+  function ledgerNote(c) {
+    if (c.sent === 0)
+      return 'Send something, or press a button: every message is accounted for here.'
+    const open = socket.status === 'open'
+    if (c.inDoubt > 0) {
+      return open
+        ? `${plural(c.inDoubt, 'message')} sent before the drop not echoed yet: counted when the marker sent after them comes back (the server may still be slow).`
+        : `${plural(c.inDoubt, 'message')} sent before the drop: counted once the socket is open again and has flushed.`
+    }
+    const lost = c.lost
+      ? `${plural(c.lost, 'message')} lost in TCP: already handed to the kernel when the connection died, which no browser API can give back (only an application-level ack covers that). `
+      : ''
+    const recovered = c.recovered
+      ? `${plural(c.recovered, 'message')} came back after a drop: steadysocket kept them and sent them again. `
+      : ''
+    const dropped = c.dropped
+      ? `${plural(c.dropped, 'message')} dropped by steadysocket (send() said so, or a drop event named them). `
+      : ''
+    const waiting = c.awaiting ? `${plural(c.awaiting, 'echo', 'echoes')} in flight.` : ''
+    const text = `${lost}${recovered}${dropped}${waiting}`.trim()
+    return text || 'Every message came back.'
+  }
+
+  function plural(count, one, many = `${one}s`) {
+    return `${count.toLocaleString('en')} ${count === 1 ? one : many}`
   }
 
   function drawChart() {
@@ -493,7 +562,7 @@
     const row = document.createElement('li')
     row.className = direction
     row.dataset.direction = direction
-    const arrow = direction === 'out' ? '→' : '←'
+    const arrow = { out: '→', in: '←', lost: '✗' }[direction]
     const detail = textCell(text)
     if (badge) {
       const mark = document.createElement('span')
@@ -587,5 +656,5 @@
   renderGauges()
 
   // For the console (and the browser tests).
-  window.demo = { socket, stats, awaiting: () => awaiting.size, burst: () => burst }
+  window.demo = { socket, ledger: () => ledger.counts(), burst: () => burst }
 })()

@@ -35,6 +35,7 @@ export function startDemoServer({ port = 10000, host = '127.0.0.1', bundle = BUN
       '/index.html': page,
       '/demo.css': { file: join(here, 'demo.css') },
       '/demo.js': { file: join(here, 'demo.js') },
+      '/ledger.js': { file: join(here, 'ledger.js') },
       '/steadysocket.umd.min.js': { file: bundle, missing: MISSING_BUNDLE },
       '/steadysocket.umd.min.js.map': { file: `${bundle}.map` },
       '/steadysocket-tabs.umd.min.js': { file: TABS_BUNDLE, missing: MISSING_BUNDLE },

@@ -3,6 +3,7 @@ import { startDemoServer } from '../../examples/echo/server.mjs'
 import type { FaultServer } from '../support/fault-server.mjs'
 import { assertBundleBuilt, describeBrowser, launchChromium } from './chromium'
 import type { Browser } from './chromium'
+import type { Page } from 'playwright-core'
 
 describeBrowser('echo demo page', () => {
   let server: FaultServer
@@ -67,4 +68,107 @@ describeBrowser('echo demo page', () => {
     expect(browser.errors).toEqual([])
     await page.close()
   })
+
+  it('accounts for every chunk of "Drop mid-stream": delivered + recovered + lost = sent', async () => {
+    const page = await openDemo()
+    await page.setViewportSize({ width: 420, height: 900 })
+    await page.click('[data-testid="drop-mid-stream"]')
+    await page.locator('#log li[data-event="control"]', { hasText: 'drop' }).waitFor()
+
+    // Settled: the slow reader stopped, nothing awaits an echo, and the marker sent after the
+    // reconnect came back (the server reads again after its 4 s pause).
+    await page.waitForFunction(
+      () => {
+        const demo = (window as unknown as { demo: { ledger(): Ledger } }).demo
+        const c = demo.ledger()
+        return (
+          c.sent > 0 &&
+          c.awaiting === 0 &&
+          !document.querySelector('[data-testid="slow"][data-running]')
+        )
+      },
+      undefined,
+      { timeout: 30_000, polling: 100 },
+    )
+    const c = await page.evaluate(() =>
+      (window as unknown as { demo: { ledger(): Ledger } }).demo.ledger(),
+    )
+    console.log(
+      `demo drop mid-stream: ${c.sent} sent = ${c.delivered} delivered + ${c.recovered} recovered + ${c.lost} lost in TCP + ${c.dropped} dropped`,
+    )
+    expect(c.delivered + c.recovered + c.lost + c.dropped).toBe(c.sent)
+    expect(c.dropped).toBe(0)
+    // The server was not reading when the connection died: every chunk was in doubt, so each
+    // one's fate was decided after the reconnect.
+    expect(c.recovered + c.lost).toBeGreaterThan(0)
+    await page
+      .locator('#log li[data-event="accounted"]', { hasText: 'sent before the drop: #' })
+      .waitFor({ state: 'attached' })
+
+    // What the page shows is what it counted, and it says so in words.
+    await page.waitForTimeout(250) // one gauge refresh
+    const shown = async (id: string) => Number((await page.textContent(id))!.replace(/,/g, ''))
+    expect(await shown('#sent-count')).toBe(c.sent)
+    expect(await shown('#delivered')).toBe(c.delivered)
+    expect(await shown('#recovered')).toBe(c.recovered)
+    expect(await shown('#lost')).toBe(c.lost)
+    expect(await shown('#awaiting')).toBe(0)
+    await expect(page.getAttribute('#ledger', 'data-settled')).resolves.toBe('true')
+    const note = (await page.textContent('#ledger-note'))!
+    expect(note).not.toContain('not echoed yet')
+    if (c.lost > 0)
+      expect(note).toContain(`${c.lost} message${c.lost === 1 ? '' : 's'} lost in TCP`)
+    expect(await overflowing(page)).toEqual([])
+    expect(browser.errors).toEqual([])
+    await page.close()
+  })
+
+  it('fits a 420 px phone, a tablet and a desktop: no label or number is cut off', async () => {
+    for (const width of [420, 768, 1024, 1280]) {
+      const page = await openDemo()
+      await page.setViewportSize({ width, height: 900 })
+      await page.waitForTimeout(250)
+      expect(await overflowing(page), `at ${width} px`).toEqual([])
+      await page.close()
+    }
+    expect(browser.errors).toEqual([])
+  })
 })
+
+type Ledger = {
+  sent: number
+  delivered: number
+  recovered: number
+  lost: number
+  dropped: number
+  awaiting: number
+}
+
+/** Elements whose content is wider than their box (clipped, ellipsized or scrolled sideways). */
+function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const selectors = [
+      'html',
+      '.top',
+      '.card',
+      '.gauge',
+      '.gauge dt',
+      '.gauge dd',
+      '.ledger-counts > div',
+      '.ledger-counts dt',
+      '.ledger-counts dd',
+      '.control-buttons button',
+      '.snippet',
+    ]
+    const out: string[] = []
+    for (const selector of selectors) {
+      for (const el of Array.from(document.querySelectorAll(selector))) {
+        if (el.scrollWidth > el.clientWidth) {
+          const name = el.id ? `#${el.id}` : (el.textContent ?? '').trim().slice(0, 30)
+          out.push(`${selector} ${name}: ${el.scrollWidth} > ${el.clientWidth}`)
+        }
+      }
+    }
+    return out
+  })
+}
