@@ -214,6 +214,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     }
     const codec = this.#o.codec
     const raw = codec === undefined ? (data as RawData) : codec.encode(data)
+    // The codec may have disposed the socket: nothing is queued after that.
+    if (this.disposed) return 'dropped'
     // Like the native send(): what is neither text nor binary is sent as its string form.
     return this.#flow.send(data, typeof raw === 'string' || isBinary(raw) ? raw : String(raw))
   }

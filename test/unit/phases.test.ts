@@ -268,3 +268,20 @@ describe('the transition table', () => {
     expect(table).toEqual(expected)
   })
 })
+
+describe('a callback that disposes', () => {
+  test("send() whose codec disposes the socket returns 'dropped' and queues nothing", () => {
+    const { socket } = setup<unknown, string>({
+      autoConnect: false,
+      codec: {
+        encode: (m) => {
+          socket.dispose()
+          return m
+        },
+        decode: (raw) => raw,
+      },
+    })
+    expect(socket.send('m')).toBe('dropped')
+    expect(socket.queueLength).toBe(0)
+  })
+})
