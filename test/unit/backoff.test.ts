@@ -49,4 +49,9 @@ describe('backoffDelay', () => {
   test('factor 1 gives a constant delay', () => {
     expect(backoffDelay(9, { ...base, factor: 1 }, () => 0)).toBe(1000)
   })
+
+  test('an initialDelay of 0 stays 0 however many attempts failed', () => {
+    // 3^2500 overflows to Infinity, and 0 × Infinity is NaN: a timer of 0 ms, reported as NaN.
+    expect(backoffDelay(2500, { ...base, initialDelay: 0, factor: 3 }, () => 1)).toBe(0)
+  })
 })
