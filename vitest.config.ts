@@ -52,6 +52,16 @@ export default defineConfig({
       againstDist('esm'),
       againstDist('cjs'),
       {
+        // Model-based tests (fast-check): random sequences of commands, server and network events
+        // and re-entrant calls against the contract's invariants. MODEL_RUNS / MODEL_SEED /
+        // MODEL_PATH replay or lengthen them (see test/model/README in the file headers).
+        test: {
+          name: 'model',
+          include: ['test/model/**/*.test.ts'],
+          environment: 'jsdom',
+        },
+      },
+      {
         test: {
           name: 'node',
           include: ['test/node/**/*.test.ts'],

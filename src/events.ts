@@ -51,7 +51,7 @@ export type SteadySocketEvents<In = RawData, Out = RawData> = {
   reconnecting: {
     /** The retry's number, 1-based: consecutive failed attempts so far. */
     attempt: number
-    /** ms until the retry (after jitter, or from `reconnect.delay`); offline, `online` retries instead. */
+    /** ms until the retry: after jitter, or from `reconnect.delay`; `maxDelay` while offline (`online` retries at once). */
     delay: number
   }
   /** Open for `reconnect.minUptime` ms (5000 with `reconnect: false`); `attempt` is back to 0. */

@@ -50,7 +50,7 @@ export abstract class SocketSurface<E extends Record<string, unknown>> extends C
   get isClosing(): boolean {
     return this.status === 'closing'
   }
-  /** `status === 'reconnecting'`: waiting for the backoff timer (or paused offline). */
+  /** `status === 'reconnecting'`: waiting for the backoff timer. */
   get isReconnecting(): boolean {
     return this.status === 'reconnecting'
   }
