@@ -24,6 +24,7 @@ import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
 import {
   normalizeOptions,
+  webSocketOf,
   type Normalized,
   type SocketOptions,
   type WebSocketConstructor,
@@ -41,6 +42,20 @@ export type SteadySocketOptions<In = RawData, Out = RawData> = SocketOptions<
   Out,
   SteadySocket<In, Out>
 >
+
+/**
+ * The key of SteadySocket's internal construction path, for the tabs leader; not exported from
+ * the package, so no user can reach it. `new SteadySocket(url, { [INTERNAL]: internal })`.
+ */
+export const INTERNAL = Symbol()
+
+/** What the internal construction path carries. */
+export type Internal<In, Out> = {
+  /** Options normalised already (by the TabSocket): used as they are, never normalised again. */
+  options: Normalized<In, Out>
+  /** Takes every inbound frame raw (heartbeat pongs aside), in place of decoding and `message`. */
+  tap: (raw: RawData) => void
+}
 
 /** A new `closed` phase (each is a token of its own). */
 const closed = (stranded = 0): Closed => ({ status: 'closed', stranded })
@@ -71,6 +86,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
   readonly #rec: Recovery<Out>
   readonly #hb: Heartbeat | null
   readonly #net: NetworkWatch | null
+  readonly #tap: ((raw: RawData) => void) | undefined
   /** The current phase: the only state the lifecycle has. */
   #phase: Phase = closed()
   /** The status the last `status` event reported (listeners are told each change once). */
@@ -91,18 +107,15 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     url: UrlSource,
     protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out>,
   ) {
+    const internal = (
+      protocolsOrOptions as { [INTERNAL]?: Internal<In, Out> } | null | undefined
+    )?.[INTERNAL]
     // The handshake is called with this socket: `Self` is not needed past normalisation.
-    const o = normalizeOptions(protocolsOrOptions) as Normalized<In, Out>
+    const o = internal?.options ?? (normalizeOptions(protocolsOrOptions) as Normalized<In, Out>)
     super(createEmitter<SteadySocketEvents<In, Out>>(), o.codec, o.binaryType)
     this.#o = o
-    const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
-    if (typeof WS !== 'function') {
-      throw new TypeError(
-        'steadysocket: no WebSocket implementation found; pass one with the `WebSocket` option ' +
-          "(in Node: import { WebSocket } from 'ws'; new SteadySocket(url, { WebSocket }))",
-      )
-    }
-    this.#WS = WS
+    this.#tap = internal?.tap
+    this.#WS = webSocketOf(o)
     this.#source = typeof url === 'function' ? url : (this.#url = toWebSocketUrl(url))
     this.#flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
       drop: (messages, reason) => this.ev.emit('drop', { messages, reason }),
@@ -517,7 +530,10 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
   readonly #onFrame = (e: { data: unknown }): void => {
     const raw = e.data as RawData
     const hb = this.#hb
-    if (hb === null || !hb.receive(raw)) this.receive(raw)
+    if (hb !== null && hb.receive(raw)) return
+    const tap = this.#tap
+    if (tap === undefined) this.receive(raw)
+    else tap(raw)
   }
 
   /**
