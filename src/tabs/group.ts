@@ -49,10 +49,10 @@ export type MemberHost<Out> = {
 export const gone = (): CloseInfo => ({ code: 1006, reason: 'leader tab gone', wasClean: false })
 
 /**
- * Checks the `channel` option: a URL provider needs one (tabs share a socket by channel). Returns
- * the name of the group's lock and channel; `null`: named after the socket's URL.
+ * Checks the `channel` option (a URL provider needs one: tabs share a socket by channel), and
+ * names the group's lock and channel after it, else after the socket's URL.
  */
-export function groupName(channel: unknown, url: unknown): string | null {
+export function groupName(channel: unknown, url: unknown, wsUrl: string): string {
   if (channel !== undefined && (typeof channel !== 'string' || channel === '')) {
     throw new TypeError(`steadysocket: option "channel" must be a non-empty string`)
   }
@@ -61,7 +61,7 @@ export function groupName(channel: unknown, url: unknown): string | null {
       'steadysocket: a URL provider needs the "channel" option: tabs share a socket by channel',
     )
   }
-  return channel === undefined ? null : channel
+  return `steadysocket/tabs/1 ${channel ?? wsUrl}`
 }
 
 // Tab ids only need to be unique among the tabs of one browser: a counter tells apart the
@@ -99,7 +99,7 @@ export class Group<Out> {
   readonly #Channel: BroadcastChannelConstructor
   readonly #h: MemberHost<Out>
 
-  /** @param name of the lock and the channel: the `channel` option, else the socket's URL. */
+  /** @param name of the lock and the channel (see `groupName`). */
   constructor(
     id: string,
     name: string,
@@ -108,7 +108,7 @@ export class Group<Out> {
     h: MemberHost<Out>,
   ) {
     this.#id = id
-    this.#name = `steadysocket/tabs/1 ${name}`
+    this.#name = name
     this.#locks = locks
     this.#Channel = Channel
     this.#h = h

@@ -206,16 +206,7 @@ export class Leader<Out> {
 
   #state(): SocketState<SteadySocketError> {
     const s = this.sock
-    const { status, attempt, url, lastClose, lastError } = s.getSnapshot()
-    return {
-      status,
-      attempt,
-      url,
-      protocol: s.protocol,
-      extensions: s.extensions,
-      lastClose,
-      lastError,
-    }
+    return { ...s.getSnapshot(), protocol: s.protocol, extensions: s.extensions }
   }
 
   #wire(state: SocketState<SteadySocketError>): SocketState {

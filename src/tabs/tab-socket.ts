@@ -74,8 +74,8 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     const o = normalizeOptions(rest as SocketOptions<In, Out, TabSocket<In, Out>>)
     // Checked here: the socket itself is made later, in whichever tab leads.
     webSocketOf(o)
-    const name = groupName(channel, url)
     const wsUrl = typeof url === 'function' ? '' : toWebSocketUrl(url)
+    const name = groupName(channel, url, wsUrl)
     super(o.codec, o.binaryType, wsUrl)
     this.#source = url
     const handshake = o.handshake
@@ -113,7 +113,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     const Ch = Channel ?? g.BroadcastChannel
     const group = (this.#group =
       lockManager && typeof Ch === 'function'
-        ? new Group<Out>(relay.id, name ?? wsUrl, lockManager, Ch, host)
+        ? new Group<Out>(relay.id, name, lockManager, Ch, host)
         : null)
     if (group) {
       if (o.autoConnect) this.open()
