@@ -341,6 +341,20 @@ export function normalizeOptions<In, Out, Self>(
   return n
 }
 
+/** The WebSocket constructor to use: the option, else the global one; a clear error when there is none. */
+export function webSocketOf(o: {
+  WebSocket: WebSocketConstructor | undefined
+}): WebSocketConstructor {
+  const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+  if (typeof WS !== 'function') {
+    throw new TypeError(
+      'steadysocket: no WebSocket implementation found; pass one with the `WebSocket` option ' +
+        "(in Node: import { WebSocket } from 'ws', then pass { WebSocket })",
+    )
+  }
+  return WS
+}
+
 /** Throws like `new WebSocket(url, protocols)` for what could never connect: a bad or repeated name. */
 export function checkProtocols(protocols: string | string[]): void {
   const list = typeof protocols === 'string' ? [protocols] : protocols

@@ -30,6 +30,7 @@ import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
 import {
   normalizeOptions,
+  webSocketOf,
   type Normalized,
   type SocketOptions,
   type WebSocketConstructor,
@@ -47,6 +48,20 @@ export type SteadySocketOptions<In = RawData, Out = RawData> = SocketOptions<
   Out,
   SteadySocket<In, Out>
 >
+
+/**
+ * The key of SteadySocket's internal construction path, for the tabs leader; not exported from
+ * the package, so no user can reach it. `new SteadySocket(url, { [INTERNAL]: internal })`.
+ */
+export const INTERNAL = Symbol()
+
+/** What the internal construction path carries. */
+export type Internal<In, Out> = {
+  /** Options normalised already (by the TabSocket): used as they are, never normalised again. */
+  options: Normalized<In, Out>
+  /** Takes every inbound frame raw (heartbeat pongs aside), in place of decoding and `message`. */
+  tap: (raw: RawData) => void
+}
 
 /** A new `closed` phase (each is a token of its own). */
 const closed = (stranded = 0): Closed => ({ status: 'closed', stranded })
@@ -93,18 +108,16 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     url: UrlSource,
     protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out>,
   ) {
+    const internal = (
+      protocolsOrOptions as { [INTERNAL]?: Internal<In, Out> } | null | undefined
+    )?.[INTERNAL]
     // The handshake is called with this socket: `Self` is not needed past normalisation.
-    const o = normalizeOptions(protocolsOrOptions) as Normalized<In, Out>
+    const o = internal?.options ?? (normalizeOptions(protocolsOrOptions) as Normalized<In, Out>)
     super(createEmitter<SteadySocketEvents<In, Out>>(), o.codec, o.binaryType)
     this.#o = o
-    const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
-    if (typeof WS !== 'function') {
-      throw new TypeError(
-        'steadysocket: no WebSocket implementation found; pass one with the `WebSocket` option ' +
-          "(in Node: import { WebSocket } from 'ws'; new SteadySocket(url, { WebSocket }))",
-      )
-    }
-    this.#WS = WS
+    // The tap takes the place of receive() on this one socket: the others' hot path is unchanged.
+    if (internal) this.receive = internal.tap
+    this.#WS = webSocketOf(o)
     this.#source = typeof url === 'function' ? url : (this.#url = toWebSocketUrl(url))
     this.#flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
       drop: (messages, reason) => this.ev.emit('drop', { messages, reason }),

@@ -1,98 +1,101 @@
 // The leader's side of a tab group: owns the one real SteadySocket, writes what followers relay
-// (once: ids + dedupe), routes drops back to the tab that sent them, tells followers everything
-// the socket does, and hands its queue over when it leaves.
-import type { Codec, RawData } from '../codec'
+// (once: ids + dedupe), routes drops back to the tab that sent them, tells every tab (its own
+// first) what the socket does, and hands its queue over when it leaves.
+import type { RawData } from '../codec'
 import type { SteadySocketError } from '../errors'
-import { call, type DropReason, type SteadySocketEvents } from '../events'
+import { reportLater, type DropReason } from '../events'
 import type { SendResult } from '../flow'
-import { SteadySocket, type Snapshot, type SteadySocketOptions } from '../socket'
+import type { Normalized } from '../options'
+import { INTERNAL, SteadySocket, type Internal, type SteadySocketOptions } from '../socket'
 import type { UrlSource } from '../url'
-import type { Body, Envelope, Relayed, WireError, WireState } from './protocol'
+import type { Body, Envelope, Relayed, SocketState, Wire, WireError } from './protocol'
+import type { Relay } from './relay'
 
-/** What the leader needs from its tab. */
-export type LeaderHost<In, Out> = {
-  /** This tab's id. */
-  readonly id: string
-  /** Highest relayed message number written (or dropped) per sending tab: the dedupe table. */
-  readonly acked: Map<string, number>
+/** What the leader needs from its tab (its relay keeps the dedupe table and this tab's flushes). */
+export type LeaderHost<Out> = {
   post(body: Body<Out>): void
-  state(snap: Snapshot): void
-  event<K extends Relayed>(type: K, payload: SteadySocketEvents<In, Out>[K]): void
-  message(data: In, raw: RawData): void
+  /** The socket's state changed: the tab commits it, then announces it. */
+  state(state: SocketState<SteadySocketError>): void
+  /** A socket event: the tab commits the state it reports, then emits it. */
+  event(type: Relayed, payload: unknown, state: SocketState<SteadySocketError>): void
+  /** An inbound frame, raw: every tab decodes it with its own codec, this one too. */
+  frame(raw: RawData): void
   /** Messages of this tab that the socket dropped. */
   drop(messages: Out[], reason: DropReason): void
 }
 
-/** The socket options a leader passes on; `codec` and `handshake` are wrapped. */
-export type LeaderOptions<In, Out> = Omit<SteadySocketOptions<In, Out>, 'handshake' | 'codec'> & {
-  codec?: Codec<In, Out> | undefined
-  handshake?: (() => void | Promise<void>) | undefined
-}
+const RELAYED: Relayed[] = ['close', 'error', 'reconnecting', 'stable', 'exhausted', 'drain']
 
-const RELAYED: Relayed[] = [
-  'open',
-  'close',
-  'error',
-  'reconnecting',
-  'stable',
-  'exhausted',
-  'drain',
-]
-
-export class Leader<In, Out> {
+export class Leader<Out> {
   /** The group's one real socket; its messages are envelopes so drops can be routed back. */
-  readonly sock: SteadySocket<In, Envelope<Out>>
-  /** Tabs heard from since this tab took the lead: nothing is broadcast while there are none. */
-  readonly peers = new Set<string>()
+  readonly sock: SteadySocket<RawData, Envelope<Out>>
   /** Relays that arrived while the handshake runs: they must not be written ahead of it. */
   #held: [string, number, Out][] | null = null
-  #raw: RawData = ''
+  /** Set by `leave()`: a flush still running then answers for nothing (the next leader is asked). */
+  #left = false
   readonly #errors = new WeakMap<SteadySocketError, number>()
   #errorCount = 0
   readonly #offs: (() => void)[]
-  readonly #h: LeaderHost<In, Out>
+  readonly #h: LeaderHost<Out>
+  readonly #relay: Relay<Out>
+  /** Tabs heard on the channel: nothing is broadcast while there are none. */
+  readonly #peers: ReadonlySet<string>
 
-  constructor(url: UrlSource, options: LeaderOptions<In, Out>, h: LeaderHost<In, Out>) {
+  /** @param options the tab's, normalised there; the handshake is bound to the tab. */
+  constructor(
+    url: UrlSource,
+    options: Normalized<unknown, Out>,
+    h: LeaderHost<Out>,
+    relay: Relay<Out>,
+    peers: ReadonlySet<string>,
+  ) {
     this.#h = h
+    this.#relay = relay
+    this.#peers = peers
     const { codec, handshake } = options
-    const s = (this.sock = new SteadySocket<In, Envelope<Out>>(url, {
-      ...options,
-      autoConnect: false,
-      codec: {
-        encode: (e) => (codec ? codec.encode(e.d) : (e.d as RawData)),
-        decode: (raw) => {
-          // Followers decode the raw frame themselves (each with its own codec and errors).
-          this.#raw = raw
-          this.#cast({ t: 'msg', raw })
-          return codec ? codec.decode(raw) : (raw as In)
+    const internal: Internal<RawData, Envelope<Out>> = {
+      options: {
+        ...options,
+        autoConnect: false,
+        // Writes the payload as the tab's codec makes it. Never decodes: the tap takes the frames.
+        codec: {
+          encode: (e) => (codec ? codec.encode(e.d) : (e.d as RawData)),
+          decode: (raw) => raw,
         },
+        handshake:
+          handshake &&
+          ((socket) => {
+            this.#held = []
+            // The subprotocol is known since the native open, before any state is announced.
+            h.state(this.#state())
+            return handshake(socket)
+          }),
       },
-      handshake:
-        handshake &&
-        (() => {
-          this.#held = []
-          return handshake()
-        }),
-    }))
+      tap: (raw) => {
+        this.#cast({ t: 'msg', raw })
+        h.frame(raw)
+      },
+    }
+    const s = (this.sock = new SteadySocket<RawData, Envelope<Out>>(url, {
+      [INTERNAL]: internal,
+    } as SteadySocketOptions<RawData, Envelope<Out>>))
     this.#offs = [
       s.subscribe(() => {
-        const snap = s.getSnapshot()
-        h.state(snap)
-        this.#cast({ t: 'state', s: this.#wireState(snap) })
-      }),
-      s.on('status', ({ status }) => {
+        // Relays that came during the handshake are written after the queue, before `open`.
         const held = this.#held
-        if (held && status !== 'connecting') {
+        if (held && s.status !== 'connecting') {
           this.#held = null
           for (const [from, n, d] of held) this.relay(from, n, d)
         }
+        const state = this.#state()
+        h.state(state)
+        this.#cast({ t: 'state', s: this.#wire(state) })
       }),
-      s.on('message', (data) => h.message(data, this.#raw)),
       s.on('drop', ({ messages, reason }) => {
         const own: Out[] = []
         const theirs = new Map<string, [number, Out][]>()
         for (const e of messages) {
-          if (e.o === h.id) own.push(e.d)
+          if (e.o === relay.id) own.push(e.d)
           else {
             const list = theirs.get(e.o)
             if (list) list.push([e.s, e.d])
@@ -103,13 +106,12 @@ export class Leader<In, Out> {
         for (const [to, m] of theirs) this.#cast({ t: 'drop', to, m, r: reason })
       }),
       ...RELAYED.map((k) =>
-        s.on(k, (p: SteadySocketEvents<In, Envelope<Out>>[typeof k]) => {
-          h.event(k, p as SteadySocketEvents<In, Out>[typeof k])
-          // A follower derives `open` from the state, and reports its own decode errors.
-          if (k === 'error') {
-            if ((p as SteadySocketError).name !== 'DecodeError')
-              this.#cast({ t: 'event', k, p: this.#wireError(p as SteadySocketError) })
-          } else if (k !== 'open') this.#cast({ t: 'event', k, p })
+        s.on(k, (p: unknown) => {
+          // The socket committed the state this event reports: every tab commits it first.
+          const state = this.#state()
+          h.event(k, p, state)
+          const wire = k === 'error' ? this.#wireError(p as SteadySocketError) : p
+          this.#cast({ t: 'event', k, p: wire, s: this.#wire(state) })
         }),
       ),
     ]
@@ -117,14 +119,24 @@ export class Leader<In, Out> {
 
   /** Announces this tab as the leader, with the socket's state. */
   announce(): void {
-    this.#h.post({ t: 'state', s: this.#wireState(this.sock.getSnapshot()) })
+    this.#h.post({ t: 'state', s: this.#wire(this.#state()) })
   }
 
-  /** A follower joined (or met this leader): it gets the state; `open` opens a closed socket. */
-  hello(from: string, open: boolean): void {
-    this.peers.add(from)
-    this.announce()
-    if (open) this.sock.open()
+  /** A message for the leader: a tab joined (`hello`), relayed a send, a command or a flush. */
+  receive(m: Wire<Out>): void {
+    const id = this.#relay.id
+    switch (m.t) {
+      case 'hello':
+        // It gets the state; `open` opens a closed socket.
+        this.announce()
+        return m.open ? this.sock.open() : undefined
+      case 'send':
+        return m.to === id ? this.relay(m.f, m.s, m.d) : undefined
+      case 'cmd':
+        return m.c === 'open' ? this.sock.open() : this.sock.reconnect(m.code, m.reason)
+      case 'flush':
+        return m.to === id ? this.flush(m.f, m.id) : undefined
+    }
   }
 
   /**
@@ -132,10 +144,9 @@ export class Leader<In, Out> {
    * then acknowledges it with the result of `send()`.
    */
   relay(from: string, s: number, d: Out): void {
-    this.peers.add(from)
     if (this.#held) return void this.#held.push([from, s, d])
     let r: SendResult = 'sent'
-    const acked = this.#h.acked
+    const acked = this.#relay.acked
     if (s > (acked.get(from) ?? 0)) {
       acked.set(from, s)
       try {
@@ -143,9 +154,7 @@ export class Leader<In, Out> {
       } catch (error) {
         // The codec threw: a programmer error, reported here, and the sender stops waiting.
         r = 'dropped'
-        call(() => {
-          throw error
-        }, undefined)
+        reportLater(error)
       }
     }
     this.#h.post({ t: 'ack', to: from, s, r })
@@ -157,18 +166,20 @@ export class Leader<In, Out> {
    * acknowledged.
    */
   take(e: Envelope<Out>): void {
-    const acked = this.#h.acked
+    const acked = this.#relay.acked
     if (e.s > (acked.get(e.o) ?? 0)) acked.set(e.o, e.s)
     this.sock.send(e)
   }
 
-  /** `flush()` for a follower; the answer goes back on the channel. */
+  /** `flush()` number `id` of tab `from` (this one's included); the answer goes back to it. */
   flush(from: string, id: number): void {
-    this.peers.add(from)
-    this.sock.flush().then(
-      () => this.#h.post({ t: 'flushed', to: from, id, e: null }),
-      (e: SteadySocketError) => this.#h.post({ t: 'flushed', to: from, id, e: this.#wireError(e) }),
-    )
+    const relay = this.#relay
+    const answer = (e: SteadySocketError | null) => {
+      if (this.#left) return
+      if (from === relay.id) relay.answer(id, e)
+      else this.#h.post({ t: 'flushed', to: from, id, e: e && this.#wireError(e) })
+    }
+    this.sock.flush().then(() => answer(null), answer)
   }
 
   /**
@@ -178,38 +189,34 @@ export class Leader<In, Out> {
    * table makes a later re-send of them a no-op.
    */
   leave(code: number, reason: string, all = false): Envelope<Out>[] {
+    this.#left = true
     for (const off of this.#offs) off()
     const s = this.sock
+    const id = this.#relay.id
     const queued = s.clearQueue()
-    this.#h.post({ t: 'bye', q: all ? queued : queued.filter((e) => e.o !== this.#h.id) })
+    this.#h.post({ t: 'bye', q: all ? queued : queued.filter((e) => e.o !== id) })
     s.close(code, reason)
     s.dispose()
-    return queued.filter((e) => e.o === this.#h.id)
+    return queued.filter((e) => e.o === id)
   }
 
   #cast(body: Body<Out>): void {
-    if (this.peers.size > 0) this.#h.post(body)
+    if (this.#peers.size > 0) this.#h.post(body)
   }
 
-  #wireState(snap: Snapshot): WireState {
-    const { status, attempt, url, lastClose, lastError } = snap
-    const { protocol, extensions } = this.sock
-    return {
-      status,
-      attempt,
-      url,
-      protocol,
-      extensions,
-      lastClose,
-      lastError: lastError && this.#wireError(lastError),
-    }
+  #state(): SocketState<SteadySocketError> {
+    const s = this.sock
+    return { ...s.getSnapshot(), protocol: s.protocol, extensions: s.extensions }
+  }
+
+  #wire(state: SocketState<SteadySocketError>): SocketState {
+    const e = state.lastError
+    return { ...state, lastError: e && this.#wireError(e) }
   }
 
   #wireError(e: SteadySocketError): WireError {
     let n = this.#errors.get(e)
     if (n === undefined) this.#errors.set(e, (n = ++this.#errorCount))
-    const w: WireError = { n, name: e.name, message: e.message }
-    if ('data' in e) w.data = e.data
-    return w
+    return { n, name: e.name, message: e.message }
   }
 }

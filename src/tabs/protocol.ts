@@ -4,7 +4,6 @@ import type { RawData } from '../codec'
 import {
   ConnectError,
   ConnectTimeoutError,
-  DecodeError,
   HandshakeError,
   HeartbeatTimeoutError,
   ProviderError,
@@ -16,22 +15,31 @@ import type { SendResult } from '../flow'
 /** A message in the leader's socket: who sent it (`o`, a tab id), its number there (`s`), the data. */
 export type Envelope<Out> = { o: string; s: number; d: Out }
 
-/** An error as it crosses the channel; `n` numbers the leader's errors so a follower rebuilds each once. */
-export type WireError = { n: number; name: string; message: string; data?: unknown }
+/**
+ * A socket error as it crosses the channel; `n` numbers the leader's errors so a follower rebuilds
+ * each once. (Decode errors never cross: each tab decodes, and reports, its own.)
+ */
+export type WireError = { n: number; name: string; message: string }
 
-/** The leader's socket state, as followers mirror it. */
-export type WireState = {
+/**
+ * The shared socket's state, as every tab mirrors it: the leader from its socket, a follower from
+ * the leader. On the channel its error is a `WireError`.
+ */
+export type SocketState<E = WireError> = {
   status: Status
   attempt: number
   url: string
   protocol: string
   extensions: string
   lastClose: CloseInfo | null
-  lastError: WireError | null
+  lastError: E | null
 }
 
-/** Socket events a leader forwards as they are (`status` travels as state, `drop` to its sender). */
-export type Relayed = 'open' | 'close' | 'error' | 'reconnecting' | 'stable' | 'exhausted' | 'drain'
+/**
+ * Socket events a leader forwards as they are. `status` travels as state, and each tab derives
+ * `open` from it; `drop` goes to the tab that sent the messages.
+ */
+export type Relayed = 'close' | 'error' | 'reconnecting' | 'stable' | 'exhausted' | 'drain'
 
 /**
  * Every message on the channel, before the sender stamps it (see `Wire`).
@@ -40,7 +48,7 @@ export type Relayed = 'open' | 'close' | 'error' | 'reconnecting' | 'stable' | '
  * (`open()`/`reconnect()` from a follower), `flush`, `leave`. `send` and `flush` name the leader
  * they are for (`to`): a new leader ignores what was meant for its predecessor, and gets it again,
  * in order, once the sender has heard from it, so it sees each tab's messages in order.
- * From the leader: `state`, `msg` (an inbound frame, raw), `event`, `ack` (the leader's `send()`
+ * From the leader: `state`, `msg` (an inbound frame, raw), `event` (with the state it reports), `ack` (the leader's `send()`
  * result for a relayed message), `drop` (relayed messages the leader's socket dropped), `flushed`,
  * `bye` (the leader leaves; `q` is what its queue still held for other tabs).
  */
@@ -50,9 +58,9 @@ export type Body<Out> =
   | { t: 'cmd'; c: 'open' | 'reconnect'; code: number; reason: string }
   | { t: 'flush'; to: string | null; id: number }
   | { t: 'leave' }
-  | { t: 'state'; s: WireState }
+  | { t: 'state'; s: SocketState }
   | { t: 'msg'; raw: RawData }
-  | { t: 'event'; k: Relayed; p: unknown }
+  | { t: 'event'; k: Relayed; p: unknown; s: SocketState }
   | { t: 'ack'; to: string; s: number; r: SendResult }
   | { t: 'drop'; to: string; m: [number, Out][]; r: DropReason }
   | { t: 'flushed'; to: string; id: number; e: WireError | null }
@@ -74,15 +82,9 @@ const KINDS: Record<string, new (message: string) => SteadySocketError> = {
 
 /** Rebuilds an error sent by a leader as an instance of its class (so `isSteadySocketError` works). */
 export function revive(w: WireError): SteadySocketError {
-  if (w.name === 'DecodeError') return new DecodeError(w.message, w.data)
   const Kind = KINDS[w.name]
   if (Kind) return new Kind(w.message)
   const error = new SteadySocketError(w.message)
   error.name = w.name
   return error
-}
-
-/** The message of an error, or the thrown value as a string. */
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
