@@ -40,6 +40,9 @@ export function analyse(raw) {
       }
     })
   }
+  if (raw.send) {
+    out.send = Object.fromEntries(Object.entries(raw.send).map(([name, ns]) => [name, summary(ns)]))
+  }
   if (raw.cost) {
     const c = raw.cost
     const libs = Object.keys(c.send)
@@ -278,6 +281,21 @@ export function renderMarkdown(r) {
           range(r.cost.perDispatchNs[l]),
           range(r.cost.perDispatchRatio[l], 2, '×'),
         ]),
+      ),
+    )
+    out.push('')
+  }
+  if (r.send) {
+    out.push('## send() cost by kind of message (Node, no-op socket)')
+    out.push('')
+    out.push(
+      `The SDK's own time per send() in a tight loop of ${num(c.send.batch)} calls over a WebSocket whose send() only adds to bufferedAmount (as Chromium's does; "transmitted" between batches), so the recovery log grows as in a burst. ${c.send.rounds} rounds per case, each case in three workers of its own, cases interleaved.`,
+    )
+    out.push('')
+    out.push(
+      table(
+        ['case', 'ns per send()'],
+        Object.entries(r.send).map(([name, s]) => [name, range(s)]),
       ),
     )
     out.push('')
