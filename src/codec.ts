@@ -50,3 +50,11 @@ export function isBinary(data: unknown): boolean {
     tag === '[object SharedArrayBuffer]'
   )
 }
+
+/**
+ * What `send()` writes for a value: text and binary data as they are, anything else as its
+ * string form, as the native `send()` converts it (`null` → `'null'`, `42` → `'42'`).
+ */
+export function toFrame(value: unknown): RawData {
+  return typeof value === 'string' || isBinary(value) ? (value as RawData) : String(value)
+}

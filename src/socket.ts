@@ -1,7 +1,7 @@
 import { describe, detach, resolveTarget } from './attempt'
 import { backoffDelay } from './backoff'
 import { SocketBase, type Snapshot } from './base'
-import { isBinary, type RawData } from './codec'
+import { toFrame, type RawData } from './codec'
 import type { SteadySocketError } from './errors'
 import {
   ClosedError,
@@ -211,9 +211,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
       return 'dropped'
     }
     const codec = this.#o.codec
-    const raw = codec === undefined ? (data as RawData) : codec.encode(data)
     // Like the native send(): what is neither text nor binary is sent as its string form.
-    return this.#flow.send(data, typeof raw === 'string' || isBinary(raw) ? raw : String(raw))
+    return this.#flow.send(data, toFrame(codec === undefined ? data : codec.encode(data)))
   }
 
   /** Starts connecting if `closed`; otherwise does nothing (never a second socket). */

@@ -789,3 +789,54 @@ describe('the server closes while the handshake runs', () => {
     }
   })
 })
+
+describe('what heartbeat.message returns', () => {
+  test.each([
+    ['null', null, 'null'],
+    ['a number', 0, '0'],
+    ['false', false, 'false'],
+    ['undefined', undefined, 'undefined'],
+  ])('%s is sent as its string form', async (_, value, text) => {
+    const { socket, server } = setup({
+      heartbeat: { interval: 1000, timeout: 500, message: () => value as never },
+    })
+    await step()
+    await step(1000)
+    expect(server.received).toEqual([text])
+    expect(socket.status).toBe('open')
+  })
+
+  test('binary is sent as it is', async () => {
+    const ping = new Uint8Array([1])
+    const { server } = setup({ heartbeat: { interval: 1000, timeout: 500, message: () => ping } })
+    await step()
+    await step(1000)
+    expect(server.received).toEqual([ping])
+  })
+
+  test.each([
+    ['null', null],
+    ['a number', 42],
+    ['false', false],
+  ])(
+    'returning %s, a connection lost with pings in its tail reconnects and re-sends the older messages',
+    async (_, value) => {
+      const { socket, server } = setup({
+        reconnect,
+        heartbeat: { interval: 1000, timeout: 60_000, message: () => value as never },
+      })
+      await step()
+      server.lastConnection!.stall()
+      socket.send('a')
+      await step(1000) // a ping behind 'a' in the stalled buffer
+      socket.send('b')
+      server.lastConnection!.terminate()
+      await step()
+      expect(socket.status).toBe('reconnecting')
+      await step(1000)
+      expect(socket.status).toBe('open')
+      expect(server.connections[1]!.received).toEqual(['a', 'b'])
+      expect(reported).toEqual([])
+    },
+  )
+})
