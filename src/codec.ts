@@ -58,3 +58,49 @@ export function isBinary(data: unknown): boolean {
 export function toFrame(value: unknown): RawData {
   return typeof value === 'string' || isBinary(value) ? (value as RawData) : String(value)
 }
+
+/**
+ * A frame as it is now, in memory of its own: what the queue and the recovery log keep. Native
+ * `send()` copies binary data at the call, so a buffer the caller reuses, changes or transfers
+ * later must change nothing held here. A view stays the same kind of view (a Node `Buffer`
+ * becomes a `Uint8Array`); text and Blobs are immutable and kept as they are.
+ */
+export function ownFrame(raw: RawData): RawData {
+  if (typeof raw === 'string') return raw
+  if (ArrayBuffer.isView(raw)) {
+    // A view of a detached buffer has no bytes left: native sends an empty frame.
+    const bytes = new Uint8Array(raw.byteLength)
+    // set() from a Uint8Array is the cheapest copy of a small view (no species lookup; slice()
+    // of a Node Buffer would not even copy).
+    const own = raw instanceof Uint8Array
+    if (bytes.length > 0)
+      bytes.set(own ? raw : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength))
+    if (own) return bytes
+    const kind = (raw as { [Symbol.toStringTag]?: string })[Symbol.toStringTag]
+    const View = kind === undefined ? undefined : (globalThis as Record<string, unknown>)[kind]
+    return typeof View === 'function' && kind !== 'Uint8Array'
+      ? new (View as new (buffer: ArrayBuffer) => ArrayBufferView)(bytes.buffer)
+      : bytes
+  }
+  const tag = raw instanceof ArrayBuffer ? '' : Object.prototype.toString.call(raw)
+  if (tag === '' || tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') {
+    const buffer = raw as unknown as ArrayBufferLike
+    if (buffer.byteLength === 0) return new ArrayBuffer(0)
+    // One allocation; another realm's buffer, or a shared one, goes through a Uint8Array copy.
+    return tag === '' ? (buffer as ArrayBuffer).slice(0) : new Uint8Array(buffer).slice().buffer
+  }
+  return raw
+}
+
+/**
+ * Whether the bytes live in shared memory, which Chromium's `send()` refuses (threaded
+ * WebAssembly heaps are `SharedArrayBuffer`s): such frames are copied even when not held.
+ */
+export function isShared(raw: RawData): boolean {
+  if (typeof raw === 'string') return false
+  const buffer: unknown = ArrayBuffer.isView(raw) ? raw.buffer : raw
+  return (
+    !(buffer instanceof ArrayBuffer) &&
+    Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]'
+  )
+}

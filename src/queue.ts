@@ -1,6 +1,9 @@
 import type { RawData } from './codec'
 
-/** One message waiting to be written: what the user sent, its frame, its size and when it queued. */
+/**
+ * One message waiting to be written: what the user sent, its frame (binary data copied at
+ * `send()`), its size and when it queued.
+ */
 export type Entry<Out> = { data: Out; raw: RawData; bytes: number; time: number }
 
 /**

@@ -289,7 +289,8 @@ export function renderMarkdown(r) {
     out.push('## send() cost by kind of message (Node, no-op socket)')
     out.push('')
     out.push(
-      `The SDK's own time per send() in a tight loop of ${num(c.send.batch)} calls over a WebSocket whose send() only adds to bufferedAmount (as Chromium's does; "transmitted" between batches), so the recovery log grows as in a burst. ${c.send.rounds} rounds per case, each case in three workers of its own, cases interleaved.`,
+      `The SDK's own time per send() in a tight loop of ${num(c.send.batch)} calls over a WebSocket whose send() only adds to bufferedAmount (as Chromium's does; "transmitted" between batches), so the recovery log grows as in a burst. ${c.send.rounds} rounds per case, each case in three workers of its own, cases interleaved. ` +
+        'Binary data is copied when the SDK holds it (queued, or kept in the recovery log, which `recoverUnsent` keeps by default); written straight through without the log it is not: the difference between the two "open" rows of a size is the copy.',
     )
     out.push('')
     out.push(

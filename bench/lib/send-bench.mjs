@@ -21,12 +21,18 @@ export const SEND_CASES = [
     kind: 'binary',
     options: { recoverUnsent: false },
   },
-  { name: 'binary 64 KiB, open', kind: 'binary', size: 65536 },
+  // 2000 × 64 KiB is past the 1 MiB high-water mark: no mark, so that every one is written.
+  {
+    name: 'binary 64 KiB, open',
+    kind: 'binary',
+    size: 65536,
+    options: { backpressure: { highWaterMark: Infinity } },
+  },
   {
     name: 'binary 64 KiB, open, recoverUnsent: false',
     kind: 'binary',
     size: 65536,
-    options: { recoverUnsent: false },
+    options: { recoverUnsent: false, backpressure: { highWaterMark: Infinity } },
   },
   { name: 'text 64 B, queued (not open)', kind: 'text', queued: true },
   { name: 'binary 64 B, queued (not open)', kind: 'binary', queued: true },

@@ -27,7 +27,7 @@ socket.on('close', (c) => {
 })
 socket.on('drop', ({ messages, reason }) => {
   expectTypeOf(messages).toEqualTypeOf<ClientMsg[]>()
-  expectTypeOf(reason).toEqualTypeOf<'overflow' | 'expired' | 'disabled' | 'disposed'>()
+  expectTypeOf(reason).toEqualTypeOf<'overflow' | 'expired' | 'disabled' | 'disposed' | 'refused'>()
 })
 socket.on('reconnecting', ({ attempt, delay }) => {
   expectTypeOf(attempt).toBeNumber()

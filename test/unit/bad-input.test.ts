@@ -790,6 +790,99 @@ describe('the server closes while the handshake runs', () => {
   })
 })
 
+describe('what the native send() refuses', () => {
+  /** Sockets whose send() throws as Chromium's does for a view of shared memory. */
+  function chromiumLike(refuse: (data: unknown) => boolean = isSharedView) {
+    const server = new FakeServer()
+    const WebSocket = class extends server.WebSocket {
+      override send(data: never): void {
+        if (refuse(data)) {
+          throw new TypeError(
+            "Failed to execute 'send' on 'WebSocket': The provided ArrayBufferView value must not be shared.",
+          )
+        }
+        super.send(data)
+      }
+    }
+    return { server, WebSocket }
+  }
+  function isSharedView(data: unknown): boolean {
+    return ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer
+  }
+  function sharedBytes(...bytes: number[]): Uint8Array {
+    const view = new Uint8Array(new SharedArrayBuffer(bytes.length))
+    view.set(bytes)
+    return view
+  }
+
+  test('a view of shared memory queued while connecting is copied, then opens and delivers', async () => {
+    const { server, WebSocket } = chromiumLike()
+    const { socket } = setup({ WebSocket, reconnect })
+    const log = record(socket as never)
+    const view = sharedBytes(1, 2, 3)
+    expect(socket.send(view)).toBe('queued')
+    view.fill(9)
+    await step()
+    expect(socket.status).toBe('open')
+    await expect(socket.opened({ timeout: 0 })).resolves.toBeUndefined()
+    expect(server.received).toEqual([new Uint8Array([1, 2, 3])])
+    expect(log.filter(([n]) => n === 'drop')).toEqual([])
+    expect(reported).toEqual([])
+  })
+
+  test('a view of shared memory written straight through is copied too, with or without the log', async () => {
+    for (const recoverUnsent of [true, false]) {
+      const { server, WebSocket } = chromiumLike()
+      const { socket } = setup({ WebSocket, recoverUnsent })
+      await step()
+      expect(socket.send(sharedBytes(4, 5))).toBe('sent')
+      expect(socket.send(sharedBytes(6).buffer)).toBe('sent')
+      await step()
+      expect(server.received.map((f) => [...new Uint8Array(f as ArrayBuffer)])).toEqual([
+        [4, 5],
+        [6],
+      ])
+    }
+  })
+
+  test("a queued frame the native send() throws for is dropped as 'refused' and the rest flush", async () => {
+    const { server, WebSocket } = chromiumLike((data) => data === 'bad')
+    const { socket } = setup({ WebSocket, reconnect })
+    const drops: unknown[] = []
+    socket.on('drop', (d) => drops.push(d))
+    socket.send('a')
+    socket.send('bad')
+    socket.send('b')
+    await step()
+    expect(socket.status).toBe('open')
+    expect(server.lastConnection!.socket.readyState).toBe(1)
+    expect(server.received).toEqual(['a', 'b'])
+    expect(drops).toEqual([{ messages: ['bad'], reason: 'refused' }])
+    expect(messages(reported)).toEqual([expect.stringContaining('must not be shared')])
+    expect(socket.send('c')).toBe('sent')
+  })
+
+  test('a frame the native send() throws for on a direct write throws from send(), as native', async () => {
+    const { WebSocket } = chromiumLike((data) => data === 'bad')
+    const { socket } = setup({ WebSocket })
+    await step()
+    expect(() => socket.send('bad')).toThrow(TypeError)
+    expect(socket.status).toBe('open')
+    expect(socket.bufferedAmount).toBe(0)
+    expect(socket.send('ok')).toBe('sent')
+  })
+
+  test('a heartbeat frame the native send() throws for is reported; the socket stays open', async () => {
+    const { WebSocket } = chromiumLike((data) => data === 'ping')
+    const { socket } = setup({ WebSocket, heartbeat: { interval: 1000, timeout: 500 } })
+    await step()
+    await step(1000)
+    expect(messages(reported)).toEqual([expect.stringContaining('must not be shared')])
+    await step(2000)
+    expect(socket.status).toBe('open')
+  })
+})
+
 describe('what heartbeat.message returns', () => {
   test.each([
     ['null', null, 'null'],

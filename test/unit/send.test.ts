@@ -792,6 +792,119 @@ describe('recovery of unsent bytes', () => {
   })
 })
 
+describe('bytes taken at send()', () => {
+  /** A server whose sockets note every frame handed to their native send(). */
+  function spied() {
+    const server = new FakeServer()
+    const frames: unknown[] = []
+    const WebSocket = class extends server.WebSocket {
+      override send(data: never): void {
+        frames.push(data)
+        super.send(data)
+      }
+    }
+    return { server, frames, WebSocket }
+  }
+
+  test('a queued buffer changed after send() goes out as it was at the call', async () => {
+    const { socket, server } = setup({ reconnect: RETRY })
+    const bytes = new Uint8Array([1, 2, 3])
+    expect(socket.send(bytes)).toBe('queued')
+    bytes.fill(9)
+    await tick()
+    expect(server.received).toEqual([new Uint8Array([1, 2, 3])])
+  })
+
+  test('a queued ArrayBuffer transferred after send() still goes out whole', async () => {
+    const { socket, server } = setup({ reconnect: RETRY })
+    const buffer = new Uint8Array([4, 5, 6]).buffer
+    socket.send(buffer)
+    structuredClone(buffer, { transfer: [buffer] })
+    expect(buffer.byteLength).toBe(0) // detached
+    await tick()
+    expect(server.received.map((f) => [...new Uint8Array(f as ArrayBuffer)])).toEqual([[4, 5, 6]])
+  })
+
+  test('a queued view keeps its kind and only its own bytes', async () => {
+    const { socket, server } = setup({ reconnect: RETRY })
+    const backing = new Uint16Array([7, 8, 9, 10])
+    socket.send(backing.subarray(1, 3))
+    socket.send(new DataView(backing.buffer, 2, 2))
+    backing.fill(0)
+    await tick()
+    const [view, data] = server.received as [Uint16Array, DataView]
+    expect(view).toEqual(new Uint16Array([8, 9]))
+    expect(data).toBeInstanceOf(DataView)
+    expect(data.getUint16(0, true)).toBe(8)
+  })
+
+  test('recovery re-sends the bytes that were sent, not what the buffer holds later', async () => {
+    const { socket, server, conn } = await opened()
+    conn.stall()
+    const bytes = new Uint8Array([1, 2, 3])
+    expect(socket.send(bytes)).toBe('sent')
+    bytes.fill(9)
+    await kill(conn)
+    await tick(1000)
+    expect(server.connections[1]!.received).toEqual([new Uint8Array([1, 2, 3])])
+  })
+
+  test('recovery re-sends a transferred buffer whole', async () => {
+    const { socket, server, conn } = await opened()
+    conn.stall()
+    const buffer = new Uint8Array([1, 2, 3]).buffer
+    socket.send(buffer)
+    structuredClone(buffer, { transfer: [buffer] })
+    await kill(conn)
+    await tick(1000)
+    const [again] = server.connections[1]!.received as [ArrayBuffer]
+    expect([...new Uint8Array(again)]).toEqual([1, 2, 3])
+  })
+
+  test('a buffer written straight through without the recovery log is not copied', async () => {
+    const { WebSocket, frames } = spied()
+    const { socket } = setup({ WebSocket, recoverUnsent: false })
+    await tick()
+    const bytes = new Uint8Array([1])
+    socket.send(bytes)
+    expect(frames[0]).toBe(bytes)
+  })
+
+  test('text is never copied, logged or not', async () => {
+    const { WebSocket, frames } = spied()
+    const { socket } = setup({ WebSocket })
+    await tick()
+    const text = `t${Math.random()}`
+    socket.send(text)
+    expect(frames[0]).toBe(text)
+  })
+
+  test('a detached buffer is sent as an empty frame, as native does', async () => {
+    const { socket, server } = await opened()
+    const buffer = new ArrayBuffer(4)
+    structuredClone(buffer, { transfer: [buffer] })
+    expect(socket.send(buffer)).toBe('sent')
+    await tick()
+    expect((server.received[0] as ArrayBuffer).byteLength).toBe(0)
+  })
+
+  test('finds the exact tail of multi-byte text after more than 64 writes', async () => {
+    const { socket, server, conn } = await opened()
+    conn.stall()
+    // 2 UTF-16 units, 6 UTF-8 bytes each: trimming the log by length must not lose any.
+    const sent = Array.from({ length: 150 }, (_, i) => `€${String.fromCharCode(0x4e00 + i)}`)
+    for (const m of sent.slice(0, 100)) socket.send(m)
+    conn.drain(6 * 90)
+    for (const m of sent.slice(100)) socket.send(m)
+    conn.drain(6 * 20) // 110 delivered in all
+    await kill(conn)
+    expect(socket.queueLength).toBe(40)
+    await tick(1000)
+    expect(server.connections[0]!.received).toEqual(sent.slice(0, 110))
+    expect(server.connections[1]!.received).toEqual(sent.slice(110))
+  })
+})
+
 describe('flush()', () => {
   test('resolves at once when nothing is queued or buffered', async () => {
     const { socket } = await opened()
