@@ -62,11 +62,16 @@ export type ReconnectOptions = {
   delay?: ((attempt: number) => number) | undefined
 }
 
-/** The send queue. */
+/**
+ * The send queue: messages waiting while the socket is not open, or held back by backpressure.
+ * Unbounded by default, like the native socket's own buffer, so that code written for a native
+ * `WebSocket` loses nothing it would have delivered; bounds are opt-in (long offline periods,
+ * chatty producers).
+ */
 export type QueueOptions = {
-  /** Most messages waiting. @default Infinity */
+  /** Most messages waiting; past it a new one is refused or the oldest evicted. @default Infinity */
   maxMessages: number
-  /** Most bytes waiting (UTF-8 bytes for strings). @default 1048576 */
+  /** Most bytes waiting (UTF-8 bytes for strings); past it as for `maxMessages`. @default Infinity */
   maxBytes: number
   /** What a full queue does with a new message: refuse it, or evict from the front. @default 'reject' */
   overflow: 'reject' | 'drop-oldest'
@@ -74,9 +79,13 @@ export type QueueOptions = {
   ttl: number
 }
 
-/** Write throttling on the native `bufferedAmount`. */
+/**
+ * Write throttling on the native `bufferedAmount`, advisory as in Node streams: above the
+ * high-water mark `send()` holds the message in the queue and returns `'queued'` (never a loss),
+ * and `drain` tells a producer that awaits it when to go on.
+ */
 export type BackpressureOptions = {
-  /** Above this many native buffered bytes, `send()` queues. @default 1048576 */
+  /** Above this many native buffered bytes, `send()` queues (`'queued'`). @default 1048576 */
   highWaterMark: number
   /** Writing from the queue resumes at or below this (not given: `highWaterMark` when that is lower). @default 262144 */
   lowWaterMark: number
@@ -163,8 +172,8 @@ export const DEFAULTS = deepFreeze({
   queue: {
     /** Default of {@link QueueOptions.maxMessages}. */
     maxMessages: Infinity,
-    /** Default of {@link QueueOptions.maxBytes}, in bytes (1 MiB). */
-    maxBytes: 1048576,
+    /** Default of {@link QueueOptions.maxBytes}: unbounded. */
+    maxBytes: Infinity,
     /** Default of {@link QueueOptions.overflow}. */
     overflow: 'reject' as const,
     /** Default of {@link QueueOptions.ttl}, in ms (0 = never expire). */

@@ -446,6 +446,48 @@ describe('ttl', () => {
   })
 })
 
+describe('default options never drop', () => {
+  test('a tight loop past the high-water mark queues the rest, then delivers all in order', async () => {
+    const { socket, server, conn } = await opened()
+    const drains = vi.fn()
+    socket.on('drain', drains)
+    const lost = drops(socket)
+    conn.stall()
+    const sent = Array.from(
+      { length: 5000 },
+      (_, i) => `${String(i).padStart(5, '0')}${'x'.repeat(1019)}`,
+    )
+    const results = sent.map((m) => socket.send(m))
+    // 1 KiB each: written until the native buffer is past 1 MiB, then held (4 MiB of them).
+    expect(results.indexOf('queued')).toBe(1025)
+    expect(results.slice(1025).every((r) => r === 'queued')).toBe(true)
+    expect(socket.queuedBytes).toBe((5000 - 1025) * 1024)
+    conn.resume()
+    await tick(100)
+    expect(lost).toEqual([])
+    expect(server.received).toEqual(sent)
+    expect(drains).toHaveBeenCalledTimes(1)
+  })
+
+  test('20 000 sends while the server is down are all delivered, in order, once it is back', async () => {
+    const { socket, server, conn } = await opened()
+    const lost = drops(socket)
+    server.mode = 'refuse'
+    conn.terminate()
+    await tick()
+    expect(socket.status).toBe('reconnecting')
+    const sent = Array.from({ length: 20_000 }, (_, i) => `${i}:${'y'.repeat(60)}`)
+    expect(sent.map((m) => socket.send(m)).every((r) => r === 'queued')).toBe(true)
+    await tick(3000) // two refused attempts
+    expect(server.connections).toHaveLength(3)
+    server.mode = 'accept'
+    await tick(4000)
+    expect(socket.status).toBe('open')
+    expect(lost).toEqual([])
+    expect(server.connections.at(-1)!.received).toEqual(sent)
+  })
+})
+
 describe('backpressure', () => {
   const bp = { backpressure: { highWaterMark: 100, lowWaterMark: 20 } }
 
