@@ -68,13 +68,13 @@ export function toFrame(value: unknown): RawData {
 export function ownFrame(raw: RawData): RawData {
   if (typeof raw === 'string') return raw
   if (ArrayBuffer.isView(raw)) {
-    // A view of a detached buffer has no bytes left: native sends an empty frame.
-    const bytes = new Uint8Array(raw.byteLength)
-    // set() from a Uint8Array is the cheapest copy of a small view (no species lookup; slice()
-    // of a Node Buffer would not even copy).
+    // A view of a detached buffer has no bytes left: native sends an empty frame. The copy
+    // constructor is the cheapest copy of a Uint8Array (a Node Buffer's slice() would not copy).
     const own = raw instanceof Uint8Array
-    if (bytes.length > 0)
-      bytes.set(own ? raw : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength))
+    const bytes =
+      raw.byteLength === 0
+        ? new Uint8Array(0)
+        : new Uint8Array(own ? raw : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength))
     if (own) return bytes
     const kind = (raw as { [Symbol.toStringTag]?: string })[Symbol.toStringTag]
     const View = kind === undefined ? undefined : (globalThis as Record<string, unknown>)[kind]
