@@ -85,11 +85,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
 
   /**
    * @param url `ws(s):`/`http(s):` URL, relative URL, or a (possibly async) provider run before every attempt.
-   * @param protocolsOrOptions subprotocols, as with `new WebSocket`, or the options object.
+   * @param protocolsOrOptions subprotocols, as with `new WebSocket` (`undefined` and `null`: none), or the options object.
    */
   constructor(
     url: UrlSource,
-    protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out>,
+    protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out> | null,
   ) {
     // The handshake is called with this socket: `Self` is not needed past normalisation.
     const o = normalizeOptions(protocolsOrOptions) as Normalized<In, Out>
@@ -189,9 +189,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     }
   }
 
-  protected applyBinaryType(value: 'blob' | 'arraybuffer'): void {
+  protected applyBinaryType(): void {
     const ws = socketOf(this.#phase)
-    if (ws) ws.binaryType = value
+    if (ws) this.adoptBinaryType(ws)
   }
 
   protected decodeFailed(error: DecodeError): void {
@@ -429,7 +429,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
         ),
       )
     }
-    ws.binaryType = this.binaryType
+    this.adoptBinaryType(ws)
     p.ws = ws
     let opened = false
     ws.onopen = () => {

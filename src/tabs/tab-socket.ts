@@ -9,7 +9,7 @@ import {
   type Status,
 } from '../events'
 import type { SendResult } from '../flow'
-import { normalizeOptions, type Normalized } from '../options'
+import { normalizeOptions, type BinaryType, type Normalized } from '../options'
 import type { Snapshot, SteadySocketOptions } from '../socket'
 import { SocketSurface } from '../surface'
 import { toWebSocketUrl, validateClose, type UrlSource } from '../url'
@@ -148,7 +148,7 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
   /** The shared socket's subprotocol and extensions, as the leader last reported them. */
   #protocol = ''
   #extensions = ''
-  #binary: 'blob' | 'arraybuffer'
+  #binary: BinaryType
   #tries = 0
   #lastUrl: string
   #lastClose: CloseInfo | null = null
@@ -252,18 +252,14 @@ export class TabSocket<In = RawData, Out = RawData> extends SocketSurface<
    * receives frames as the leader's socket made them: use the same `binaryType` in every tab.
    * @default 'blob'
    */
-  get binaryType(): 'blob' | 'arraybuffer' {
+  get binaryType(): BinaryType {
     return this.#binary
   }
-  /** Other values throw a `SyntaxError`, as on `SteadySocket`. */
-  set binaryType(value: 'blob' | 'arraybuffer') {
+  /** A value the WebSocket implementation does not accept is ignored, as on `SteadySocket`. */
+  set binaryType(value: BinaryType) {
     const L = this.#leader
     if (L) L.sock.binaryType = value
-    else if (value !== 'blob' && value !== 'arraybuffer')
-      throw new SyntaxError(
-        `steadysocket: binaryType must be 'blob' or 'arraybuffer', got ${String(value)}`,
-      )
-    this.#binary = value
+    this.#binary = L ? L.sock.binaryType : String(value)
   }
   /** True while this tab owns the shared socket (always, where Web Locks or BroadcastChannel are missing). */
   get isLeader(): boolean {

@@ -120,7 +120,6 @@ describe('options given to the constructor', () => {
 
   test.each([
     [5, TypeError, /option "options".*5/],
-    [null, TypeError, /option "options".*null/],
     [true, TypeError, /option "options"/],
     [{ protocols: ['chat', 1] }, TypeError, /protocols/],
     [{ reconnect: 'yes' }, TypeError, /"reconnect".*"yes"/],
@@ -143,15 +142,81 @@ describe('options given to the constructor', () => {
     expect(run).toThrow(message)
   })
 
-  test('an invalid binaryType assignment throws a SyntaxError and changes nothing', () => {
-    const socket = new SteadySocket('ws://a.test', { WebSocket, autoConnect: false })
-    expect(() => {
-      socket.binaryType = 'buffer' as never
-    }).toThrow(SyntaxError)
-    expect(() => {
-      socket.binaryType = 'buffer' as never
-    }).toThrow('buffer')
+  // Native (WebIDL enum attribute) and ws ignore a binaryType they do not know, without a throw.
+  test('a binaryType the socket does not accept is ignored, as native: it keeps its type', async () => {
+    const server = new FakeServer()
+    const socket = new SteadySocket('ws://a.test', { WebSocket: server.WebSocket })
+    await step()
+    socket.binaryType = 'arraybuffer'
+    socket.binaryType = 'buffer'
+    expect(socket.binaryType).toBe('arraybuffer')
+    expect(server.lastConnection!.socket.binaryType).toBe('arraybuffer')
+    socket.binaryType = 5 as never // converted to a string, as native, then ignored
+    expect(socket.binaryType).toBe('arraybuffer')
+  })
+
+  test('a binaryType option the socket does not accept leaves it its own type', async () => {
+    const server = new FakeServer()
+    const socket = new SteadySocket('ws://a.test', {
+      WebSocket: server.WebSocket,
+      binaryType: 'nodebuffer',
+      autoConnect: false,
+    })
+    expect(socket.binaryType).toBe('nodebuffer') // no socket yet to ask
+    socket.open()
     expect(socket.binaryType).toBe('blob')
+    await step()
+    expect(socket.status).toBe('open')
+    expect(server.lastConnection!.socket.binaryType).toBe('blob')
+  })
+
+  test('a binaryType the implementation accepts is applied to every socket, whatever its name', async () => {
+    const server = new FakeServer()
+    // A WebSocket with a type of its own (as ws has 'nodebuffer' and 'fragments').
+    const WebSocket = class extends server.WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols)
+        let type = 'blob'
+        Object.defineProperty(this, 'binaryType', {
+          get: () => type,
+          set: (value: string) => {
+            if (['blob', 'arraybuffer', 'nodebuffer'].includes(value)) type = value
+          },
+        })
+      }
+    }
+    const socket = new SteadySocket('ws://a.test', {
+      WebSocket,
+      binaryType: 'nodebuffer',
+      reconnect,
+    })
+    await step()
+    expect(server.lastConnection!.socket.binaryType).toBe('nodebuffer')
+    server.lastConnection!.terminate()
+    await step(1000)
+    expect(server.connections).toHaveLength(2)
+    expect(server.lastConnection!.socket.binaryType).toBe('nodebuffer')
+    expect(socket.binaryType).toBe('nodebuffer')
+  })
+
+  test.each([
+    ['undefined', undefined],
+    ['null', null],
+  ])('%s as the second argument means no protocols, as with new WebSocket', async (_, arg) => {
+    const server = new FakeServer()
+    const g = globalThis as { WebSocket?: unknown }
+    const saved = g.WebSocket
+    g.WebSocket = server.WebSocket
+    try {
+      const socket = new SteadySocket('ws://a.test', arg as never)
+      await step()
+      expect(socket.status).toBe('open')
+      expect(server.lastConnection!.protocols).toEqual([])
+      expect(socket.protocol).toBe('')
+      socket.dispose()
+    } finally {
+      g.WebSocket = saved
+    }
   })
 
   // SDK bug: an invalid or duplicated subprotocol is accepted, then every attempt fails with a
