@@ -42,13 +42,8 @@ export function json<In = unknown, Out = In>(): Codec<In, Out> {
 export function isBinary(data: unknown): boolean {
   if (typeof data !== 'object' || data === null) return false
   if (ArrayBuffer.isView(data)) return true
-  const tag = Object.prototype.toString.call(data)
-  return (
-    tag === '[object ArrayBuffer]' ||
-    tag === '[object Blob]' ||
-    tag === '[object File]' ||
-    tag === '[object SharedArrayBuffer]'
-  )
+  const tag = tagOf(data)
+  return tag === 'ArrayBuffer' || tag === 'Blob' || tag === 'File' || tag === 'SharedArrayBuffer'
 }
 
 /**
@@ -67,29 +62,28 @@ export function toFrame(value: unknown): RawData {
  */
 export function ownFrame(raw: RawData): RawData {
   if (typeof raw === 'string') return raw
+  // A detached buffer has no bytes left (native sends an empty frame), and cannot be viewed.
+  const empty = !(raw as ArrayBuffer).byteLength
   if (ArrayBuffer.isView(raw)) {
-    // A view of a detached buffer has no bytes left: native sends an empty frame. The copy
-    // constructor is the cheapest copy of a Uint8Array (a Node Buffer's slice() would not copy).
+    // The copy constructor is the cheapest copy of a Uint8Array (a Node Buffer's slice() would
+    // not even copy); another view keeps its kind.
     const own = raw instanceof Uint8Array
-    const bytes =
-      raw.byteLength === 0
-        ? new Uint8Array(0)
-        : new Uint8Array(own ? raw : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength))
-    if (own) return bytes
-    const kind = (raw as { [Symbol.toStringTag]?: string })[Symbol.toStringTag]
-    const View = kind === undefined ? undefined : (globalThis as Record<string, unknown>)[kind]
-    return typeof View === 'function' && kind !== 'Uint8Array'
+    const bytes = empty
+      ? new Uint8Array(0)
+      : new Uint8Array(own ? raw : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength))
+    const View = own ? 0 : (globalThis as Record<string, unknown>)[tagOf(raw)]
+    return typeof View === 'function'
       ? new (View as new (buffer: ArrayBuffer) => ArrayBufferView)(bytes.buffer)
       : bytes
   }
-  const tag = raw instanceof ArrayBuffer ? '' : Object.prototype.toString.call(raw)
-  if (tag === '' || tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') {
-    const buffer = raw as unknown as ArrayBufferLike
-    if (buffer.byteLength === 0) return new ArrayBuffer(0)
-    // One allocation; another realm's buffer, or a shared one, goes through a Uint8Array copy.
-    return tag === '' ? (buffer as ArrayBuffer).slice(0) : new Uint8Array(buffer).slice().buffer
-  }
-  return raw
+  // An ArrayBuffer or a SharedArrayBuffer, from any realm; a Blob is immutable.
+  if (!/Buffer$/.test(tagOf(raw))) return raw
+  return empty ? new ArrayBuffer(0) : new Uint8Array(raw as ArrayBuffer).slice().buffer
+}
+
+/** `'Uint16Array'`, `'ArrayBuffer'`, `'Blob'`…, from any realm. */
+function tagOf(value: unknown): string {
+  return Object.prototype.toString.call(value).slice(8, -1)
 }
 
 /**
@@ -99,8 +93,5 @@ export function ownFrame(raw: RawData): RawData {
 export function isShared(raw: RawData): boolean {
   if (typeof raw === 'string') return false
   const buffer: unknown = ArrayBuffer.isView(raw) ? raw.buffer : raw
-  return (
-    !(buffer instanceof ArrayBuffer) &&
-    Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]'
-  )
+  return !(buffer instanceof ArrayBuffer) && tagOf(buffer) === 'SharedArrayBuffer'
 }

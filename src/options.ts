@@ -267,10 +267,7 @@ const RULES: Record<string, Rule> = {
   ],
   WebSocket: [isConstructor, 'a constructor'],
   // Which types exist is the WebSocket implementation's business: it ignores one it lacks.
-  binaryType: [
-    (v) => typeof v === 'string',
-    "a string ('blob', 'arraybuffer', or another type the WebSocket implementation accepts)",
-  ],
+  binaryType: [(v) => typeof v === 'string', "a string such as 'blob' or 'arraybuffer'"],
   autoConnect: bool,
   connectTimeout: ms,
   recoverUnsent: bool,
@@ -439,9 +436,9 @@ function describeValue(value: unknown): string {
   if (typeof value === 'function') return 'a function'
   if (typeof value !== 'object' || value === null) return String(value)
   if (Array.isArray(value)) return 'an array'
-  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null
-  const name = proto?.constructor?.name
-  return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object'
+  // The kind of object (a Map, a Date, a class instance), not its contents.
+  const name = (value as { constructor?: { name?: string } }).constructor?.name
+  return name && name !== 'Object' ? `a ${name}` : 'an object'
 }
 
 // Reflect.construct throws for a newTarget that is no constructor (arrows, async functions,
