@@ -3,7 +3,7 @@
 //   node bench/run.mjs            full run (about 4 minutes on a 2-core machine)
 //   node bench/run.mjs --quick    fewer rounds, shorter transfers, per-library scenarios run in
 //                                 parallel (about 40 s); figures are rougher
-//   --only=cost,chaos             a subset of: size queue cost throughput large offline
+//   --only=cost,chaos             a subset of: size queue send cost throughput large offline
 //                                 reconnect chaos leak (results then go to bench/results/partial.*)
 //
 // Chromium is spawned directly and driven over a DevTools pipe at the browser level only (create
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { launch } from './lib/chromium.mjs'
 import { LIBS } from './lib/libs.mjs'
 import { queueBench } from './lib/queue-bench.mjs'
+import { sendBench } from './lib/send-bench.mjs'
 import { renderChart } from './lib/chart.mjs'
 import { analyse, renderMarkdown } from './lib/report.mjs'
 import { freePort, startServer } from './lib/server.mjs'
@@ -30,6 +31,7 @@ const onlyArg = argv.find((a) => a.startsWith('--only='))
 const ALL = [
   'size',
   'queue',
+  'send',
   'cost',
   'throughput',
   'large',
@@ -52,6 +54,7 @@ const CONFIG = quick
       chaos: { rounds: 1, n: 4000, perTick: 20, tickMs: 10, seed: 8, parallel: true },
       leak: { cycles: 100, warm: 10, parallel: true },
       queue: { n: 1_000_000, rounds: 3, capMs: 1000, small: false },
+      send: { rounds: 15, batch: 2000 },
     }
   : {
       cost: { rounds: 30, batch: 2000, dispatchRounds: 30, dispatchN: 20000, warm: 3 },
@@ -62,6 +65,7 @@ const CONFIG = quick
       chaos: { rounds: 2, n: 6000, perTick: 20, tickMs: 10, seed: 8, parallel: false },
       leak: { cycles: 200, warm: 10, parallel: false },
       queue: { n: 1_000_000, rounds: 5, capMs: 5000 },
+      send: { rounds: 60, batch: 2000 },
     }
 
 const started = performance.now()
@@ -106,8 +110,12 @@ if (only.includes('queue')) {
   log('queue: ring buffer vs Array#shift (Node)')
   raw.queue = await queueBench(CONFIG.queue)
 }
+if (only.includes('send')) {
+  log('send: time per send() over a no-op socket, by kind of message (Node)')
+  raw.send = await sendBench(CONFIG.send)
+}
 
-const browserScenarios = only.filter((o) => o !== 'size' && o !== 'queue')
+const browserScenarios = only.filter((o) => o !== 'size' && o !== 'queue' && o !== 'send')
 if (browserScenarios.length > 0) {
   const bundle = (
     await build({

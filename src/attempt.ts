@@ -29,7 +29,6 @@ export function dial(
   WS: WebSocketConstructor,
   url: string,
   protocols: string | string[] | undefined,
-  binaryType: string,
   h: NativeHandlers,
 ): WebSocketLike {
   let ws: WebSocketLike
@@ -41,7 +40,6 @@ export function dial(
       { cause: error },
     )
   }
-  ws.binaryType = binaryType
   let opened = false
   ws.onopen = () => {
     opened = true

@@ -2,6 +2,7 @@ import { describe } from './attempt'
 import type { Codec, RawData } from './codec'
 import { ClosedError, DecodeError, type SteadySocketError } from './errors'
 import { call, type CloseInfo, type Emitter, type SteadySocketEvents, type Status } from './events'
+import type { BinaryType } from './options'
 import { SocketSurface } from './surface'
 import { waitFor, checkTimeout } from './wait'
 
@@ -40,16 +41,12 @@ export abstract class SocketBase<
   protected disposed = false
   readonly #subs = new Set<() => void>()
   readonly #codec: Codec<In, Out> | undefined
-  #binary: 'blob' | 'arraybuffer'
+  #binary: BinaryType
   #snap: S | undefined
   /** The snapshot subscribers were last told about. */
   #told: S | undefined
 
-  constructor(
-    ev: Emitter<E>,
-    codec: Codec<In, Out> | undefined,
-    binaryType: 'blob' | 'arraybuffer',
-  ) {
+  constructor(ev: Emitter<E>, codec: Codec<In, Out> | undefined, binaryType: BinaryType) {
     super(ev)
     this.ev = ev
     this.#codec = codec
@@ -59,24 +56,35 @@ export abstract class SocketBase<
   /** The snapshot's fields as they are now (`readyState` is derived from `status`). */
   protected abstract fields(): Omit<S, 'readyState'>
 
-  /** Applies a new `binaryType` to the socket(s) this class writes to. */
-  protected abstract applyBinaryType(value: 'blob' | 'arraybuffer'): void
+  /** Applies a new `binaryType` to the socket(s) this class writes to (see `adoptBinaryType`). */
+  protected abstract applyBinaryType(value: BinaryType): void
 
   /** Records a decode failure in the state and announces it as an `error` event. */
   protected abstract decodeFailed(error: DecodeError): void
 
-  /** Applied to every native socket, including after reconnects. @default 'blob' */
-  get binaryType(): 'blob' | 'arraybuffer' {
+  /**
+   * Applied to every native socket, including after reconnects: `'blob'`, `'arraybuffer'`, or
+   * another type the WebSocket implementation accepts (Node's `ws`: `'nodebuffer'`,
+   * `'fragments'`). Reads the type the current (or last) socket kept. @default 'blob'
+   */
+  get binaryType(): BinaryType {
     return this.#binary
   }
-  /** Sets it on the current socket and every later one; other values throw a `SyntaxError`. */
-  set binaryType(value: 'blob' | 'arraybuffer') {
-    if (value !== 'blob' && value !== 'arraybuffer')
-      throw new SyntaxError(
-        `steadysocket: binaryType must be 'blob' or 'arraybuffer', got ${String(value)}`,
-      )
-    this.#binary = value
-    this.applyBinaryType(value)
+  /**
+   * Sets it on the current socket and every later one. As native, a value the implementation
+   * does not accept is ignored (known once a socket exists: until then it is taken as given).
+   */
+  set binaryType(value: BinaryType) {
+    // As the native setter: converted to a string, never a throw for an unknown type.
+    this.#binary = String(value)
+    this.applyBinaryType(this.#binary)
+  }
+
+  /** Sets `binaryType` on a native socket; what it kept (it ignores a type it lacks) is ours. */
+  protected adoptBinaryType(ws: { binaryType: string }): void {
+    ws.binaryType = this.#binary
+    const kept: unknown = ws.binaryType
+    if (typeof kept === 'string') this.#binary = kept
   }
 
   /** The current state snapshot (referentially stable until it changes). For `useSyncExternalStore`. */

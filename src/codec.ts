@@ -42,11 +42,56 @@ export function json<In = unknown, Out = In>(): Codec<In, Out> {
 export function isBinary(data: unknown): boolean {
   if (typeof data !== 'object' || data === null) return false
   if (ArrayBuffer.isView(data)) return true
-  const tag = Object.prototype.toString.call(data)
-  return (
-    tag === '[object ArrayBuffer]' ||
-    tag === '[object Blob]' ||
-    tag === '[object File]' ||
-    tag === '[object SharedArrayBuffer]'
-  )
+  const tag = tagOf(data)
+  return tag === 'ArrayBuffer' || tag === 'Blob' || tag === 'File' || tag === 'SharedArrayBuffer'
+}
+
+/**
+ * What `send()` writes for a value: text and binary data as they are, anything else as its
+ * string form, as the native `send()` converts it (`null` → `'null'`, `42` → `'42'`).
+ */
+export function toFrame(value: unknown): RawData {
+  return typeof value === 'string' || isBinary(value) ? (value as RawData) : String(value)
+}
+
+/**
+ * A frame as it is now, in memory of its own: what the queue and the recovery log keep. Native
+ * `send()` copies binary data at the call, so a buffer the caller reuses, changes or transfers
+ * later must change nothing held here. A view stays the same kind of view (a Node `Buffer`
+ * becomes a `Uint8Array`); text and Blobs are immutable and kept as they are.
+ */
+export function ownFrame(raw: RawData): RawData {
+  if (typeof raw === 'string') return raw
+  // A detached buffer has no bytes left (native sends an empty frame), and cannot be viewed.
+  const empty = !(raw as ArrayBuffer).byteLength
+  if (ArrayBuffer.isView(raw)) {
+    // The copy constructor is the cheapest copy of a Uint8Array (a Node Buffer's slice() would
+    // not even copy); another view keeps its kind.
+    const own = raw instanceof Uint8Array
+    const bytes = empty
+      ? new Uint8Array(0)
+      : new Uint8Array(own ? raw : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength))
+    const View = own ? 0 : (globalThis as Record<string, unknown>)[tagOf(raw)]
+    return typeof View === 'function'
+      ? new (View as new (buffer: ArrayBuffer) => ArrayBufferView)(bytes.buffer)
+      : bytes
+  }
+  // An ArrayBuffer or a SharedArrayBuffer, from any realm; a Blob is immutable.
+  if (!/Buffer$/.test(tagOf(raw))) return raw
+  return empty ? new ArrayBuffer(0) : new Uint8Array(raw as ArrayBuffer).slice().buffer
+}
+
+/** `'Uint16Array'`, `'ArrayBuffer'`, `'Blob'`…, from any realm. */
+function tagOf(value: unknown): string {
+  return Object.prototype.toString.call(value).slice(8, -1)
+}
+
+/**
+ * Whether the bytes live in shared memory, which Chromium's `send()` refuses (threaded
+ * WebAssembly heaps are `SharedArrayBuffer`s): such frames are copied even when not held.
+ */
+export function isShared(raw: RawData): boolean {
+  if (typeof raw === 'string') return false
+  const buffer: unknown = ArrayBuffer.isView(raw) ? raw.buffer : raw
+  return !(buffer instanceof ArrayBuffer) && tagOf(buffer) === 'SharedArrayBuffer'
 }

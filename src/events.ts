@@ -19,8 +19,13 @@ export type CloseInfo = {
   wasClean: boolean
 }
 
-/** Why messages were dropped. */
-export type DropReason = 'overflow' | 'expired' | 'disabled' | 'disposed'
+/**
+ * Why messages were dropped: a full queue (`'overflow'`), a `queue.ttl` expiry (`'expired'`), no
+ * queue (`'disabled'`), `dispose()` (`'disposed'`), or the WebSocket implementation's `send()`
+ * threw for a queued message when its turn came (`'refused'`; the error is re-thrown
+ * asynchronously).
+ */
+export type DropReason = 'overflow' | 'expired' | 'disabled' | 'disposed' | 'refused'
 
 /** Every event and its payload: the single source of event names. */
 export type SteadySocketEvents<In = RawData, Out = RawData> = {
@@ -72,7 +77,7 @@ export type SteadySocketEvents<In = RawData, Out = RawData> = {
   drop: {
     /** The dropped messages, as passed to `send()` (before encoding), oldest first. */
     messages: Out[]
-    /** Why: a full queue, a `queue.ttl` expiry, no queue, or `dispose()`. */
+    /** Why: a full queue, a `queue.ttl` expiry, no queue, `dispose()`, or a native refusal. */
     reason: DropReason
   }
   /**

@@ -1,4 +1,4 @@
-import type { RawData } from './codec'
+import { toFrame, type RawData } from './codec'
 import { reportLater } from './events'
 import type { HeartbeatOptions } from './options'
 
@@ -73,14 +73,16 @@ export class Heartbeat {
 
   #beat(fresh: boolean): void {
     const m = this.#o.message
-    let frame: RawData | undefined
+    let frame: RawData
     try {
-      frame = typeof m === 'function' ? m() : m
+      // Sent as send() sends a value: null, a number or false as their string form, so that the
+      // frame's byte count (and the recovery that relies on it) stays a number.
+      frame = toFrame(typeof m === 'function' ? m() : m)
     } catch (error) {
       // No ping, no deadline: a quiet but healthy peer must not be killed for the app's bug.
-      reportLater(error)
+      return reportLater(error)
     }
-    if (frame === undefined || !this.#ping(frame)) return
+    if (!this.#ping(frame)) return
     if (fresh || this.#deadline === undefined || this.#rx) this.#arm()
   }
 

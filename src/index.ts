@@ -23,6 +23,7 @@ export type {
   BackpressureOptions,
   HeartbeatOptions,
   Provider,
+  BinaryType,
   WebSocketConstructor,
   WebSocketLike,
 } from './options'

@@ -19,7 +19,7 @@ export type WebSocketLike = {
   readonly protocol: string
   /** The extensions the server chose (`''` when none). */
   readonly extensions: string
-  /** `'blob'` or `'arraybuffer'`; set on every socket from the option (or `socket.binaryType`). */
+  /** Set on every socket from the option (or `socket.binaryType`), then read back. */
   binaryType: string
   /** Assigned by `SteadySocket`; the event object is not read. */
   onopen: ((ev: never) => unknown) | null
@@ -38,6 +38,12 @@ export type WebSocketLike = {
   /** Called with a code and reason while OPEN; otherwise with no arguments. */
   close(code?: number, reason?: string): void
 }
+
+/**
+ * A `binaryType`: `'blob'` or `'arraybuffer'` in browsers; with Node's `ws` also `'nodebuffer'`
+ * and `'fragments'`. A value the WebSocket implementation does not accept is ignored, as native.
+ */
+export type BinaryType = 'blob' | 'arraybuffer' | (string & {})
 
 /** Every field optional, `undefined` meaning "the default". */
 export type Loose<T> = { [K in keyof T]?: T[K] | undefined }
@@ -62,11 +68,16 @@ export type ReconnectOptions = {
   delay?: ((attempt: number) => number) | undefined
 }
 
-/** The send queue. */
+/**
+ * The send queue: messages waiting while the socket is not open, or held back by backpressure.
+ * Unbounded by default, like the native socket's own buffer, so that code written for a native
+ * `WebSocket` loses nothing it would have delivered; bounds are opt-in (long offline periods,
+ * chatty producers).
+ */
 export type QueueOptions = {
-  /** Most messages waiting. @default Infinity */
+  /** Most messages waiting; past it a new one is refused or the oldest evicted. @default Infinity */
   maxMessages: number
-  /** Most bytes waiting (UTF-8 bytes for strings). @default 1048576 */
+  /** Most bytes waiting (UTF-8 bytes for strings); past it as for `maxMessages`. @default Infinity */
   maxBytes: number
   /** What a full queue does with a new message: refuse it, or evict from the front. @default 'reject' */
   overflow: 'reject' | 'drop-oldest'
@@ -74,9 +85,13 @@ export type QueueOptions = {
   ttl: number
 }
 
-/** Write throttling on the native `bufferedAmount`. */
+/**
+ * Write throttling on the native `bufferedAmount`, advisory as in Node streams: above the
+ * high-water mark `send()` holds the message in the queue and returns `'queued'` (never a loss),
+ * and `drain` tells a producer that awaits it when to go on.
+ */
 export type BackpressureOptions = {
-  /** Above this many native buffered bytes, `send()` queues. @default 1048576 */
+  /** Above this many native buffered bytes, `send()` queues (`'queued'`). @default 1048576 */
   highWaterMark: number
   /** Writing from the queue resumes at or below this (not given: `highWaterMark` when that is lower). @default 262144 */
   lowWaterMark: number
@@ -104,8 +119,12 @@ export type SocketOptions<In, Out, Self> = {
   /** WebSocket constructor (Node's `ws`, tests, React Native). @default globalThis.WebSocket */
   WebSocket?:
     WebSocketConstructor | (new (url: string, protocols?: string | string[]) => unknown) | undefined
-  /** Applied to every native socket. @default 'blob' */
-  binaryType?: 'blob' | 'arraybuffer' | undefined
+  /**
+   * Applied to every native socket: `'blob'`, `'arraybuffer'`, or another type the WebSocket
+   * implementation accepts (Node's `ws`: `'nodebuffer'`, `'fragments'`). One it does not accept
+   * is ignored, as native ignores it: the socket keeps its own. @default 'blob'
+   */
+  binaryType?: BinaryType | undefined
   /** Connect at construction; `false`: stay `closed` until `open()`. @default true */
   autoConnect?: boolean | undefined
   /** ms in CONNECTING before the attempt is abandoned; 0 = none. @default 10000 */
@@ -139,7 +158,7 @@ export const MAX_DELAY = 2147483647
 /** The defaults, as one frozen object. Sub-objects apply when that feature is on. */
 export const DEFAULTS = deepFreeze({
   /** Default of {@link SteadySocketOptions.binaryType}. */
-  binaryType: 'blob' as 'blob' | 'arraybuffer',
+  binaryType: 'blob' as BinaryType,
   /** Default of {@link SteadySocketOptions.autoConnect}. */
   autoConnect: true,
   /** Default of {@link SteadySocketOptions.connectTimeout}, in ms. */
@@ -163,8 +182,8 @@ export const DEFAULTS = deepFreeze({
   queue: {
     /** Default of {@link QueueOptions.maxMessages}. */
     maxMessages: Infinity,
-    /** Default of {@link QueueOptions.maxBytes}, in bytes (1 MiB). */
-    maxBytes: 1048576,
+    /** Default of {@link QueueOptions.maxBytes}: unbounded. */
+    maxBytes: Infinity,
     /** Default of {@link QueueOptions.overflow}. */
     overflow: 'reject' as const,
     /** Default of {@link QueueOptions.ttl}, in ms (0 = never expire). */
@@ -196,7 +215,7 @@ export const DEFAULTS = deepFreeze({
 export type Normalized<In, Out, Self = unknown> = {
   protocols: Provider<string | string[]> | undefined
   WebSocket: WebSocketConstructor | undefined
-  binaryType: 'blob' | 'arraybuffer'
+  binaryType: BinaryType
   autoConnect: boolean
   connectTimeout: number
   reconnect: ReconnectOptions | null
@@ -247,7 +266,8 @@ const RULES: Record<string, Rule> = {
     'a string, an array of strings or a function',
   ],
   WebSocket: [isConstructor, 'a constructor'],
-  binaryType: oneOf('blob', 'arraybuffer'),
+  // Which types exist is the WebSocket implementation's business: it ignores one it lacks.
+  binaryType: [(v) => typeof v === 'string', "a string such as 'blob' or 'arraybuffer'"],
   autoConnect: bool,
   connectTimeout: ms,
   recoverUnsent: bool,
@@ -291,6 +311,14 @@ const RULES: Record<string, Rule> = {
   'heartbeat.isPong': func,
 }
 
+// Every option name by section ('' for the top level), from the rules: what `withOwn` sets.
+const OWN: Record<string, string[]> = {}
+for (const path of Object.keys(RULES)) {
+  const dot = path.indexOf('.')
+  const section = dot < 0 ? '' : path.slice(0, dot)
+  ;(OWN[section] ??= []).push(path.slice(dot + 1))
+}
+
 // Sections that take `true` (their defaults), `false` (off) or an object; the value says
 // whether the section is on when the option is absent.
 const SECTIONS: Record<string, boolean> = {
@@ -300,19 +328,23 @@ const SECTIONS: Record<string, boolean> = {
   heartbeat: false,
 }
 
-/** Validates and expands the second constructor argument, once. Throws on invalid values. */
+/**
+ * Validates and expands the second constructor argument, once. Throws on invalid values.
+ * `undefined` and `null` mean no protocols, as with `new WebSocket(url)`. Only own properties
+ * are read, and every option is an own property of the result, so a polluted
+ * `Object.prototype` (a `handshake`, `codec`, `delay` or `isPong` on it) changes nothing.
+ */
 export function normalizeOptions<In, Out, Self>(
-  arg: string | string[] | SocketOptions<In, Out, Self> | undefined,
+  arg: string | string[] | SocketOptions<In, Out, Self> | null | undefined,
 ): Normalized<In, Out, Self> {
   const o: Record<string, unknown> =
-    arg === undefined
+    arg === undefined || arg === null
       ? {}
       : typeof arg === 'string' || Array.isArray(arg)
         ? { protocols: arg }
         : arg
-  if (typeof o !== 'object' || o === null)
-    fail('options', o, 'an options object, a string or an array of strings')
-  const out: Record<string, unknown> = { random: Math.random }
+  if (!isPlainObject(o)) fail('options', o, 'an options object, a string or an array of strings')
+  const out = withOwn('', { random: Math.random })
   const defaults = DEFAULTS as Record<string, unknown>
   for (const [key, value] of Object.entries(defaults))
     out[key] = key in SECTIONS ? section(key, SECTIONS[key], value) : value
@@ -325,8 +357,9 @@ export function normalizeOptions<In, Out, Self>(
   if (typeof protocols === 'string' || Array.isArray(protocols)) checkProtocols(protocols)
   const bp = out.backpressure as BackpressureOptions | null
   // A high-water mark below the default low one, with no low one given, brings the low one down.
-  if (bp && (o.backpressure as BackpressureOptions | undefined)?.lowWaterMark === undefined)
-    bp.lowWaterMark = Math.min(bp.lowWaterMark, bp.highWaterMark)
+  const given = hasOwn(o, 'backpressure') ? o.backpressure : undefined
+  const low = isPlainObject(given) && hasOwn(given, 'lowWaterMark') ? given.lowWaterMark : undefined
+  if (bp && low === undefined) bp.lowWaterMark = Math.min(bp.lowWaterMark, bp.highWaterMark)
   if (bp && bp.lowWaterMark > bp.highWaterMark) {
     fail(
       'backpressure.lowWaterMark',
@@ -378,24 +411,48 @@ function check(name: string, value: unknown): unknown {
 /** `true` → a copy of the defaults, `false` → null, an object → checked and merged over the defaults. */
 function section(name: string, value: unknown, defaults: unknown): object | null {
   if (value === false) return null
-  if (value === true) return { ...(defaults as object) }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    fail(name, value, 'a boolean or an object')
-  const out: Record<string, unknown> = { ...(defaults as object) }
+  if (value === true) return withOwn(name, { ...(defaults as object) })
+  // A Map, a Date or a class instance would be read as no settings at all: say so instead.
+  if (!isPlainObject(value)) fail(name, value, 'a boolean or a plain object')
+  const out = withOwn(name, { ...(defaults as object) })
   for (const [key, v] of Object.entries(value))
     if (v !== undefined) out[key] = check(`${name}.${key}`, v)
   return out
 }
 
+/**
+ * `o` with every option of `section` ('' for the top level) that it lacks set to `undefined` as
+ * an own property: reading an option never falls through to `Object.prototype`.
+ */
+function withOwn(section: string, o: Record<string, unknown>): Record<string, unknown> {
+  for (const key of OWN[section] ?? []) if (!hasOwn(o, key)) o[key] = undefined
+  return o
+}
+
+/** An object literal, `Object.create(null)`, or one from another realm: no Map, Date, array or class. */
+function hasOwn(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key)
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value) as object | null
+  return proto === null || Object.getPrototypeOf(proto) === null
+}
+
 function fail(name: string, value: unknown, expected: string, numeric?: boolean): never {
-  const shown =
-    typeof value === 'string'
-      ? `"${value}"`
-      : typeof value === 'function'
-        ? 'a function'
-        : String(value)
   const E = numeric && typeof value === 'number' ? RangeError : TypeError
-  throw new E(`steadysocket: option "${name}" must be ${expected}, got ${shown}`)
+  throw new E(`steadysocket: option "${name}" must be ${expected}, got ${describeValue(value)}`)
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `"${value}"`
+  if (typeof value === 'function') return 'a function'
+  if (typeof value !== 'object' || value === null) return String(value)
+  if (Array.isArray(value)) return 'an array'
+  // The kind of object (a Map, a Date, a class instance), not its contents.
+  const name = (value as { constructor?: { name?: string } }).constructor?.name
+  return name && name !== 'Object' ? `a ${name}` : 'an object'
 }
 
 // Reflect.construct throws for a newTarget that is no constructor (arrows, async functions,

@@ -1,6 +1,9 @@
 import type { RawData } from './codec'
 
-/** One message waiting to be written: what the user sent, its frame, its size and when it queued. */
+/**
+ * One message waiting to be written: what the user sent, its frame (binary data copied at
+ * `send()`), its size and when it queued.
+ */
 export type Entry<Out> = { data: Out; raw: RawData; bytes: number; time: number }
 
 /**
@@ -66,7 +69,12 @@ export function byteLength(data: RawData): number {
   return (data as ArrayBuffer | ArrayBufferView).byteLength
 }
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, controls included
+const NON_ASCII = /[^\u0000-\u007f]/
+
 function utf8Length(s: string): number {
+  // Most text is ASCII: one regular-expression scan (native code) instead of a loop in JS.
+  if (!NON_ASCII.test(s)) return s.length
   let n = s.length
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)

@@ -10,7 +10,7 @@ import {
 } from './attempt'
 import { retryDelay, willRetry } from './backoff'
 import { SocketBase, type Snapshot } from './base'
-import { isBinary, type RawData } from './codec'
+import { toFrame, type RawData } from './codec'
 import {
   ClosedError,
   HandshakeError,
@@ -19,12 +19,7 @@ import {
   type DecodeError,
   type SteadySocketError,
 } from './errors'
-import {
-  createEmitter,
-  type CloseInfo,
-  type SteadySocketEvents,
-  type Status,
-} from './events'
+import { createEmitter, type CloseInfo, type SteadySocketEvents, type Status } from './events'
 import { Flow, type SendResult } from './flow'
 import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
@@ -102,11 +97,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
 
   /**
    * @param url `ws(s):`/`http(s):` URL, relative URL, or a (possibly async) provider run before every attempt.
-   * @param protocolsOrOptions subprotocols, as with `new WebSocket`, or the options object.
+   * @param protocolsOrOptions subprotocols, as with `new WebSocket` (`undefined` and `null`: none), or the options object.
    */
   constructor(
     url: UrlSource,
-    protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out>,
+    protocolsOrOptions?: string | string[] | SteadySocketOptions<In, Out> | null,
   ) {
     const internal = (
       protocolsOrOptions as { [INTERNAL]?: Internal<In, Out> } | null | undefined
@@ -204,9 +199,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     }
   }
 
-  protected applyBinaryType(value: 'blob' | 'arraybuffer'): void {
+  protected applyBinaryType(): void {
     const ws = socketOf(this.#phase)
-    if (ws) ws.binaryType = value
+    if (ws) this.adoptBinaryType(ws)
   }
 
   protected decodeFailed(error: DecodeError): void {
@@ -226,11 +221,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
       return 'dropped'
     }
     const codec = this.#o.codec
-    const raw = codec === undefined ? (data as RawData) : codec.encode(data)
+    const raw = codec === undefined ? data : codec.encode(data)
     // The codec may have disposed the socket: nothing is queued after that.
     if (this.disposed) return 'dropped'
     // Like the native send(): what is neither text nor binary is sent as its string form.
-    return this.#flow.send(data, typeof raw === 'string' || isBinary(raw) ? raw : String(raw))
+    return this.#flow.send(data, toFrame(raw))
   }
 
   /** Starts connecting if `closed`; otherwise does nothing (never a second socket). */
@@ -415,10 +410,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
   #dial(p: Connecting, url: string, protocols: string | string[] | undefined): void {
     this.#url = url
     try {
-      p.ws = dial(this.#WS, url, protocols, this.binaryType, this.#native)
+      p.ws = dial(this.#WS, url, protocols, this.#native)
     } catch (error) {
       return this.#lost(p, cutShort(), error as ConnectError)
     }
+    this.adoptBinaryType(p.ws)
     // The URL is part of the snapshot.
     this.#announce(p)
   }

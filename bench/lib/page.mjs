@@ -81,13 +81,17 @@ async function cost({ rounds, batch, dispatchRounds, dispatchN, warm }) {
     conns[lib] = await openLib(lib, `${wsBase}/sink`, 'defaults', { onMessage: (d) => (sink = d) })
   }
   const idle = (c) => waitFor(() => c.native.bufferedAmount === 0, 5000)
-  const timeSend = async (c) => {
+  const timeSend = async (c, message = MSG) => {
     await idle(c)
     const send = c.send
     const t0 = performance.now()
-    for (let i = 0; i < batch; i++) send(MSG)
+    for (let i = 0; i < batch; i++) send(message)
     return ((performance.now() - t0) * 1e6) / batch
   }
+  // Binary: one 64-byte Uint8Array sent again and again. SteadySocket copies it into its recovery
+  // log (recoverUnsent, on by default); the native send() copies it too.
+  const BIN = new Uint8Array(64).fill(7)
+  const BIN_LIBS = ['native', 'steadysocket']
   // A synthetic frame dispatched on the real native socket runs exactly the listeners the
   // library attached there, down to the user's callback, without the network's jitter. One
   // event object per batch: constructing a MessageEvent from JS costs more than dispatching it,
@@ -106,6 +110,11 @@ async function cost({ rounds, batch, dispatchRounds, dispatchN, warm }) {
   for (let r = 0; r < rounds; r++) {
     for (const lib of rotate(COST_LIBS, r)) send[lib].push(await timeSend(conns[lib]))
   }
+  const sendBinary = Object.fromEntries(BIN_LIBS.map((l) => [l, []]))
+  for (let w = 0; w < warm; w++) for (const lib of BIN_LIBS) await timeSend(conns[lib], BIN)
+  for (let r = 0; r < rounds; r++) {
+    for (const lib of rotate(BIN_LIBS, r)) sendBinary[lib].push(await timeSend(conns[lib], BIN))
+  }
   phases.sent = performance.now()
   for (let w = 0; w < warm; w++) for (const lib of COST_LIBS) timeDispatch(conns[lib])
   for (let r = 0; r < dispatchRounds; r++) {
@@ -115,10 +124,14 @@ async function cost({ rounds, batch, dispatchRounds, dispatchN, warm }) {
   phases.dispatched = performance.now()
   for (const lib of COST_LIBS) conns[lib].close()
   await sleep(50)
-  return { send, dispatch, phases, isolated: crossOriginIsolated, sink: typeof sink }
+  return { send, sendBinary, dispatch, phases, isolated: crossOriginIsolated, sink: typeof sink }
 }
 
-async function sendThroughput(lib, n) {
+/**
+ * `naive`: the loop never awaits, as code written for the native socket does; SteadySocket then
+ * holds what passes the high-water mark in its queue and writes it as the buffer drains.
+ */
+async function sendThroughput(lib, n, naive = false) {
   let done
   const got = new Promise((r) => (done = r))
   const c = await openLib(lib, `${wsBase}/count?n=${n}`, 'defaults', {
@@ -128,13 +141,15 @@ async function sendThroughput(lib, n) {
   // SteadySocket bounds its memory: past the high-water mark send() queues, and the caller
   // waits for 'drain' (its documented way to stream). The others take everything at once.
   for (let i = 0; i < n; i++) {
-    if (c.send(MSG) === 'queued' && c.drained) await withTimeout(c.drained(), 30_000, 'drain')
+    if (c.send(MSG) === 'queued' && c.drained && !naive)
+      await withTimeout(c.drained(), 30_000, 'drain')
   }
   const loop = performance.now() - t0
-  await withTimeout(got, 30_000, `${lib} send throughput`)
+  const queued = c.pending?.() ?? 0
+  await withTimeout(got, 60_000, `${lib} send throughput`)
   const ms = performance.now() - t0
   await closeLib(c)
-  return { ms, loop, rate: (n / ms) * 1000 }
+  return { ms, loop, queued, rate: (n / ms) * 1000 }
 }
 
 async function receiveThroughput(lib, n) {
@@ -155,14 +170,18 @@ async function receiveThroughput(lib, n) {
 async function throughput({ rounds, n }) {
   const send = Object.fromEntries(LIBS.map((l) => [l, []]))
   const receive = Object.fromEntries(LIBS.map((l) => [l, []]))
+  // SteadySocket driven like a native socket: a tight loop that never awaits 'drain'.
+  const burst = []
   for (const lib of LIBS) await sendThroughput(lib, n / 10) // warm-up
+  await sendThroughput('steadysocket', n / 10, true)
   for (let r = 0; r < rounds; r++) {
     for (const lib of rotate(LIBS, r)) {
       send[lib].push(await sendThroughput(lib, n))
       receive[lib].push(await receiveThroughput(lib, n))
+      if (lib === 'steadysocket') burst.push(await sendThroughput(lib, n, true))
     }
   }
-  return { send, receive }
+  return { send, receive, burst }
 }
 
 /** 64 MiB in 64 KiB chunks to a slow reader; the orchestrator samples process memory. */

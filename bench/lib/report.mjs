@@ -40,6 +40,9 @@ export function analyse(raw) {
       }
     })
   }
+  if (raw.send) {
+    out.send = Object.fromEntries(Object.entries(raw.send).map(([name, ns]) => [name, summary(ns)]))
+  }
   if (raw.cost) {
     const c = raw.cost
     const libs = Object.keys(c.send)
@@ -49,7 +52,13 @@ export function analyse(raw) {
       perDispatchNs: map(libs, (l) => summary(c.dispatch[l])),
       perDispatchRatio: map(libs, (l) => summary(ratios(c.dispatch[l], c.dispatch.native))),
       crossOriginIsolated: c.isolated,
-      raw: { send: c.send, dispatch: c.dispatch },
+      ...(c.sendBinary
+        ? {
+            perBinarySendNs: map(Object.keys(c.sendBinary), (l) => summary(c.sendBinary[l])),
+            perBinarySendRatio: summary(ratios(c.sendBinary.steadysocket, c.sendBinary.native)),
+          }
+        : {}),
+      raw: { send: c.send, sendBinary: c.sendBinary, dispatch: c.dispatch },
     }
   }
   if (raw.throughput) {
@@ -66,6 +75,21 @@ export function analyse(raw) {
         ms: summary(s[l].map((x) => x.ms)),
       }))
     out.throughput = { n: raw.config.throughput.n, send: side(t.send), receive: side(t.receive) }
+    if (t.burst) {
+      const rates = t.burst.map((x) => x.rate)
+      out.throughput.burst = {
+        msgPerS: summary(rates),
+        ratio: summary(
+          ratios(
+            rates,
+            t.send.native.map((x) => x.rate),
+          ),
+        ),
+        ms: summary(t.burst.map((x) => x.ms)),
+        loopMs: summary(t.burst.map((x) => x.loop)),
+        queuedAfterLoop: summary(t.burst.map((x) => x.queued)),
+      }
+    }
   }
   if (raw.large) {
     out.large = map(LIBS, (l) => {
@@ -281,6 +305,30 @@ export function renderMarkdown(r) {
       ),
     )
     out.push('')
+    const bin = r.cost.perBinarySendNs
+    if (bin) {
+      out.push(
+        `Binary: the same loop with one 64-byte Uint8Array sent again and again, native and steadysocket only. steadysocket copies it into its recovery log (\`recoverUnsent\`, on by default; see the Node table for the copy alone): ` +
+          `${range(bin.steadysocket)} ns per send() against ${range(bin.native)} ns native, ${range(r.cost.perBinarySendRatio, 2, '×')} within each round.`,
+      )
+      out.push('')
+    }
+  }
+  if (r.send) {
+    out.push('## send() cost by kind of message (Node, no-op socket)')
+    out.push('')
+    out.push(
+      `The SDK's own time per send() in a tight loop of ${num(c.send.batch)} calls over a WebSocket whose send() only adds to bufferedAmount (as Chromium's does; "transmitted" between batches), so the recovery log grows as in a burst. ${c.send.rounds} rounds per case, each case in three workers of its own, cases interleaved. ` +
+        'Binary data is copied when the SDK holds it (queued, or kept in the recovery log, which `recoverUnsent` keeps by default); written straight through without the log it is not: the difference between the two "open" rows of a size is the copy.',
+    )
+    out.push('')
+    out.push(
+      table(
+        ['case', 'ns per send()'],
+        Object.entries(r.send).map(([name, s]) => [name, range(s)]),
+      ),
+    )
+    out.push('')
   }
   if (r.throughput) {
     out.push(`## 2–3. Throughput, end to end`)
@@ -304,6 +352,15 @@ export function renderMarkdown(r) {
       ),
     )
     out.push('')
+    const b = r.throughput.burst
+    if (b) {
+      out.push(
+        `Naive burst: SteadySocket with default options driven as code written for the native socket drives it, ${num(r.throughput.n)} send() calls in one loop that never awaits 'drain'. ` +
+          `Past the high-water mark the messages wait in the queue (${range(b.queuedAfterLoop)} of them when the loop ended, after ${range(b.loopMs, 0, ' ms')}) and are written as the native buffer drains. ` +
+          `Until the server had them all: ${range(b.ms, 0, ' ms')}, ${range(b.msgPerS)} msg/s, ${range(b.ratio, 2, '×')} native's send rate in the same round.`,
+      )
+      out.push('')
+    }
   }
   if (r.large) {
     out.push('## 4. Large transfer to a slow reader')

@@ -5,6 +5,7 @@ import { SocketBase, type Snapshot } from '../base'
 import type { Codec, RawData } from '../codec'
 import type { DecodeError, SteadySocketError } from '../errors'
 import { createEmitter, type CloseInfo, type SteadySocketEvents, type Status } from '../events'
+import type { BinaryType } from '../options'
 import type { Relayed, SocketState } from './protocol'
 
 /** The events of a `TabSocket`: those of `SteadySocket`, plus `leader`. */
@@ -45,7 +46,7 @@ export abstract class TabState<In, Out> extends SocketBase<
   #led = false
   #opens = 0
 
-  constructor(codec: Codec<In, Out> | undefined, binaryType: 'blob' | 'arraybuffer', url: string) {
+  constructor(codec: Codec<In, Out> | undefined, binaryType: BinaryType, url: string) {
     super(createEmitter<TabSocketEvents<In, Out>>(), codec, binaryType)
     this.#url = url
   }

@@ -141,9 +141,10 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     return this.#leader !== null
   }
 
-  protected applyBinaryType(value: 'blob' | 'arraybuffer'): void {
+  protected applyBinaryType(): void {
+    // The leader's socket keeps what its native socket accepts (an unknown type is ignored).
     const L = this.#leader
-    if (L) L.sock.binaryType = value
+    if (L) this.adoptBinaryType(L.sock)
   }
 
   protected reopened(): void {

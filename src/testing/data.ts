@@ -33,12 +33,19 @@ export function copyFrame(data: ServerData): string | ArrayBuffer {
 /** What the client sent, copied as browsers copy it at send() time (a Blob is immutable). */
 export function snapshot(frame: RawData): RawData {
   if (ArrayBuffer.isView(frame)) {
-    const copy = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength).slice()
+    // A view of a detached buffer has no bytes left: an empty frame, as in Chromium.
+    const copy =
+      frame.byteLength === 0
+        ? new Uint8Array(0)
+        : new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength).slice()
     // The same kind of view over the copy (a Node Buffer stays a Uint8Array).
     const View = frame.constructor as new (buffer: ArrayBuffer) => ArrayBufferView
     return (View.name === 'Buffer' ? copy : new View(copy.buffer)) as RawData
   }
-  return isBuffer(frame) ? (frame as ArrayBuffer).slice(0) : frame
+  if (!isBuffer(frame)) return frame
+  // A detached ArrayBuffer goes out as an empty frame in Chromium; slice() would throw.
+  const buffer = frame as ArrayBuffer
+  return buffer.byteLength === 0 ? new ArrayBuffer(0) : buffer.slice(0)
 }
 
 /** Runs `task` in a later task; `setTimeout` is looked up now so fake timers control it. */

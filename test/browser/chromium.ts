@@ -122,14 +122,22 @@ export function assertBundleBuilt(): void {
 
 let pageCount = 0
 
+/** Page headers that make it cross-origin isolated: `SharedArrayBuffer` exists there. */
+export const CROSS_ORIGIN_ISOLATED = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+}
+
 /**
  * Serves a page on `server` that loads the built UMD bundle (global `SteadySocket`) and then
  * `script`, opens it in a new tab and waits for the bundle. Evaluate in it with `page.evaluate`.
+ * `headers` go with the page (e.g. {@link CROSS_ORIGIN_ISOLATED}).
  */
 export async function openBundlePage(
   browser: Browser,
   server: FaultServer,
   script = '',
+  headers?: Record<string, string>,
 ): Promise<Page> {
   assertBundleBuilt()
   server.route('/steadysocket.umd.min.js', {
@@ -147,6 +155,7 @@ export async function openBundlePage(
       `<script>${inline}</script>`,
       '</body></html>',
     ].join('\n'),
+    ...(headers ? { headers } : {}),
   })
   const page = await browser.newPage()
   await page.goto(`${server.httpUrl}${path}`)

@@ -328,10 +328,47 @@ describe('binaryType with ws', () => {
     socket.send(new Uint8Array([6]))
     await waitFor(() => got.length === 2, { timeout: 2000 })
     expect(got[1]).toBeInstanceOf(ArrayBuffer)
-    // ws's own default ('nodebuffer') cannot be chosen: the setter accepts only the browser values.
-    expect(() => {
-      ;(socket as { binaryType: string }).binaryType = 'nodebuffer'
-    }).toThrow(SyntaxError)
+  })
+
+  test("ws's own 'nodebuffer' (option, and after a reconnect): frames arrive as Buffers", async () => {
+    const socket = connect({ binaryType: 'nodebuffer' })
+    const got: unknown[] = []
+    socket.on('message', (m) => got.push(m))
+    await socket.opened({ timeout: 5000 })
+    expect(socket.binaryType).toBe('nodebuffer')
+    socket.send(new Uint8Array([1, 2]))
+    await waitFor(() => got.length === 1, { timeout: 2000 })
+    expect(Buffer.isBuffer(got[0])).toBe(true)
+    expect([...(got[0] as Buffer)]).toEqual([1, 2])
+    h.server.terminate()
+    await waitFor(() => socket.isOpen && h.server.totalConnections === 2, { timeout: 5000 })
+    socket.send(new Uint8Array([3]))
+    await waitFor(() => got.length === 2, { timeout: 2000 })
+    expect(Buffer.isBuffer(got[1])).toBe(true)
+  })
+
+  test("'fragments' set later: a frame arrives as an array of Buffers", async () => {
+    const socket = connect()
+    const got: unknown[] = []
+    socket.on('message', (m) => got.push(m))
+    await socket.opened({ timeout: 5000 })
+    socket.binaryType = 'fragments'
+    expect(socket.binaryType).toBe('fragments')
+    socket.send(new Uint8Array([5]))
+    await waitFor(() => got.length === 1, { timeout: 2000 })
+    expect(Array.isArray(got[0])).toBe(true)
+    expect([...Buffer.concat(got[0] as Buffer[])]).toEqual([5])
+  })
+
+  test('a type ws does not know is ignored, as ws ignores it: the socket keeps its own', async () => {
+    const socket = connect({ binaryType: 'arraybuffer' })
+    await socket.opened({ timeout: 5000 })
+    socket.binaryType = 'bogus'
+    expect(socket.binaryType).toBe('arraybuffer')
+    const fresh = connect({ binaryType: 'bogus' })
+    await fresh.opened({ timeout: 5000 })
+    // ws's own default, which it kept.
+    expect(fresh.binaryType).toBe('nodebuffer')
   })
 
   test('text frames arrive as strings', async () => {

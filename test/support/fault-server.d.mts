@@ -10,11 +10,15 @@ export type Route =
       type?: string
       /** Body of the 404 when the file does not exist (e.g. "run npm run build first"). */
       missing?: string
+      /** Extra response headers. */
+      headers?: Record<string, string>
     }
   | {
       body: string | Buffer
       /** @default 'text/html; charset=utf-8' */
       type?: string
+      /** Extra response headers, e.g. COOP and COEP for a cross-origin isolated page. */
+      headers?: Record<string, string>
     }
 
 export interface FaultServerOptions {

@@ -328,7 +328,8 @@ export function startFaultServer(options = {}) {
     if (route === undefined) return sendText(res, 404, `Not found: ${url.pathname}`)
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Use GET')
     if ('body' in route) {
-      return sendBody(res, 200, route.type ?? 'text/html; charset=utf-8', route.body, req.method)
+      const type = route.type ?? 'text/html; charset=utf-8'
+      return sendBody(res, 200, type, route.body, req.method, route.headers)
     }
     let body
     try {
@@ -338,7 +339,7 @@ export function startFaultServer(options = {}) {
       return sendText(res, 404, route.missing ?? `Not found: ${route.file}`)
     }
     const type = route.type ?? CONTENT_TYPES[extname(route.file)] ?? 'application/octet-stream'
-    return sendBody(res, 200, type, body, req.method)
+    return sendBody(res, 200, type, body, req.method, route.headers)
   }
 
   /**
@@ -503,9 +504,11 @@ function readBody(req) {
  * @param {string} type
  * @param {string | Buffer} body
  * @param {string | undefined} method
+ * @param {Record<string, string>} [headers] extra response headers (e.g. COOP/COEP)
  */
-function sendBody(res, status, type, body, method = 'GET') {
+function sendBody(res, status, type, body, method = 'GET', headers = {}) {
   res.writeHead(status, {
+    ...headers,
     'content-type': type,
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',

@@ -1,6 +1,7 @@
 // Compile-time tests: `npm run typecheck` fails when any expectation here stops holding.
 import { expectTypeOf } from 'vitest'
 import {
+  type BinaryType,
   SteadySocket,
   json,
   type RawData,
@@ -27,7 +28,7 @@ socket.on('close', (c) => {
 })
 socket.on('drop', ({ messages, reason }) => {
   expectTypeOf(messages).toEqualTypeOf<ClientMsg[]>()
-  expectTypeOf(reason).toEqualTypeOf<'overflow' | 'expired' | 'disabled' | 'disposed'>()
+  expectTypeOf(reason).toEqualTypeOf<'overflow' | 'expired' | 'disabled' | 'disposed' | 'refused'>()
 })
 socket.on('reconnecting', ({ attempt, delay }) => {
   expectTypeOf(attempt).toBeNumber()
@@ -77,3 +78,18 @@ expectTypeOf<SteadySocketEvents<ServerMsg, ClientMsg>['message']>().toEqualTypeO
 // WebSocket-compatible surface.
 socket.onmessage = (e) => expectTypeOf(e.data).toEqualTypeOf<RawData>()
 socket.addEventListener('close', (e) => expectTypeOf(e.code).toBeNumber())
+
+// Drop-in construction: undefined and null mean no protocols, as with new WebSocket(url).
+new SteadySocket('ws://a.test', undefined)
+new SteadySocket('ws://a.test', null)
+
+// binaryType: the browser's two types are suggested, any other string (ws: 'nodebuffer',
+// 'fragments') is accepted; the implementation ignores one it does not know.
+expectTypeOf(socket.binaryType).toEqualTypeOf<BinaryType>()
+expectTypeOf<'blob'>().toMatchTypeOf<BinaryType>()
+expectTypeOf<'nodebuffer'>().toMatchTypeOf<BinaryType>()
+socket.binaryType = 'arraybuffer'
+socket.binaryType = 'fragments'
+new SteadySocket('ws://a.test', { binaryType: 'nodebuffer' })
+// @ts-expect-error a string, not a number
+new SteadySocket('ws://a.test', { binaryType: 5 })

@@ -120,7 +120,6 @@ describe('options given to the constructor', () => {
 
   test.each([
     [5, TypeError, /option "options".*5/],
-    [null, TypeError, /option "options".*null/],
     [true, TypeError, /option "options"/],
     [{ protocols: ['chat', 1] }, TypeError, /protocols/],
     [{ reconnect: 'yes' }, TypeError, /"reconnect".*"yes"/],
@@ -143,15 +142,81 @@ describe('options given to the constructor', () => {
     expect(run).toThrow(message)
   })
 
-  test('an invalid binaryType assignment throws a SyntaxError and changes nothing', () => {
-    const socket = new SteadySocket('ws://a.test', { WebSocket, autoConnect: false })
-    expect(() => {
-      socket.binaryType = 'buffer' as never
-    }).toThrow(SyntaxError)
-    expect(() => {
-      socket.binaryType = 'buffer' as never
-    }).toThrow('buffer')
+  // Native (WebIDL enum attribute) and ws ignore a binaryType they do not know, without a throw.
+  test('a binaryType the socket does not accept is ignored, as native: it keeps its type', async () => {
+    const server = new FakeServer()
+    const socket = new SteadySocket('ws://a.test', { WebSocket: server.WebSocket })
+    await step()
+    socket.binaryType = 'arraybuffer'
+    socket.binaryType = 'buffer'
+    expect(socket.binaryType).toBe('arraybuffer')
+    expect(server.lastConnection!.socket.binaryType).toBe('arraybuffer')
+    socket.binaryType = 5 as never // converted to a string, as native, then ignored
+    expect(socket.binaryType).toBe('arraybuffer')
+  })
+
+  test('a binaryType option the socket does not accept leaves it its own type', async () => {
+    const server = new FakeServer()
+    const socket = new SteadySocket('ws://a.test', {
+      WebSocket: server.WebSocket,
+      binaryType: 'nodebuffer',
+      autoConnect: false,
+    })
+    expect(socket.binaryType).toBe('nodebuffer') // no socket yet to ask
+    socket.open()
     expect(socket.binaryType).toBe('blob')
+    await step()
+    expect(socket.status).toBe('open')
+    expect(server.lastConnection!.socket.binaryType).toBe('blob')
+  })
+
+  test('a binaryType the implementation accepts is applied to every socket, whatever its name', async () => {
+    const server = new FakeServer()
+    // A WebSocket with a type of its own (as ws has 'nodebuffer' and 'fragments').
+    const WebSocket = class extends server.WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols)
+        let type = 'blob'
+        Object.defineProperty(this, 'binaryType', {
+          get: () => type,
+          set: (value: string) => {
+            if (['blob', 'arraybuffer', 'nodebuffer'].includes(value)) type = value
+          },
+        })
+      }
+    }
+    const socket = new SteadySocket('ws://a.test', {
+      WebSocket,
+      binaryType: 'nodebuffer',
+      reconnect,
+    })
+    await step()
+    expect(server.lastConnection!.socket.binaryType).toBe('nodebuffer')
+    server.lastConnection!.terminate()
+    await step(1000)
+    expect(server.connections).toHaveLength(2)
+    expect(server.lastConnection!.socket.binaryType).toBe('nodebuffer')
+    expect(socket.binaryType).toBe('nodebuffer')
+  })
+
+  test.each([
+    ['undefined', undefined],
+    ['null', null],
+  ])('%s as the second argument means no protocols, as with new WebSocket', async (_, arg) => {
+    const server = new FakeServer()
+    const g = globalThis as { WebSocket?: unknown }
+    const saved = g.WebSocket
+    g.WebSocket = server.WebSocket
+    try {
+      const socket = new SteadySocket('ws://a.test', arg as never)
+      await step()
+      expect(socket.status).toBe('open')
+      expect(server.lastConnection!.protocols).toEqual([])
+      expect(socket.protocol).toBe('')
+      socket.dispose()
+    } finally {
+      g.WebSocket = saved
+    }
   })
 
   // SDK bug: an invalid or duplicated subprotocol is accepted, then every attempt fails with a
@@ -788,4 +853,148 @@ describe('the server closes while the handshake runs', () => {
       process.off('unhandledRejection', onUnhandled)
     }
   })
+})
+
+describe('what the native send() refuses', () => {
+  /** Sockets whose send() throws as Chromium's does for a view of shared memory. */
+  function chromiumLike(refuse: (data: unknown) => boolean = isSharedView) {
+    const server = new FakeServer()
+    const WebSocket = class extends server.WebSocket {
+      override send(data: never): void {
+        if (refuse(data)) {
+          throw new TypeError(
+            "Failed to execute 'send' on 'WebSocket': The provided ArrayBufferView value must not be shared.",
+          )
+        }
+        super.send(data)
+      }
+    }
+    return { server, WebSocket }
+  }
+  function isSharedView(data: unknown): boolean {
+    return ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer
+  }
+  function sharedBytes(...bytes: number[]): Uint8Array {
+    const view = new Uint8Array(new SharedArrayBuffer(bytes.length))
+    view.set(bytes)
+    return view
+  }
+
+  test('a view of shared memory queued while connecting is copied, then opens and delivers', async () => {
+    const { server, WebSocket } = chromiumLike()
+    const { socket } = setup({ WebSocket, reconnect })
+    const log = record(socket as never)
+    const view = sharedBytes(1, 2, 3)
+    expect(socket.send(view)).toBe('queued')
+    view.fill(9)
+    await step()
+    expect(socket.status).toBe('open')
+    await expect(socket.opened({ timeout: 0 })).resolves.toBeUndefined()
+    expect(server.received).toEqual([new Uint8Array([1, 2, 3])])
+    expect(log.filter(([n]) => n === 'drop')).toEqual([])
+    expect(reported).toEqual([])
+  })
+
+  test('a view of shared memory written straight through is copied too, with or without the log', async () => {
+    for (const recoverUnsent of [true, false]) {
+      const { server, WebSocket } = chromiumLike()
+      const { socket } = setup({ WebSocket, recoverUnsent })
+      await step()
+      expect(socket.send(sharedBytes(4, 5))).toBe('sent')
+      expect(socket.send(sharedBytes(6).buffer)).toBe('sent')
+      await step()
+      expect(server.received.map((f) => [...new Uint8Array(f as ArrayBuffer)])).toEqual([
+        [4, 5],
+        [6],
+      ])
+    }
+  })
+
+  test("a queued frame the native send() throws for is dropped as 'refused' and the rest flush", async () => {
+    const { server, WebSocket } = chromiumLike((data) => data === 'bad')
+    const { socket } = setup({ WebSocket, reconnect })
+    const drops: unknown[] = []
+    socket.on('drop', (d) => drops.push(d))
+    socket.send('a')
+    socket.send('bad')
+    socket.send('b')
+    await step()
+    expect(socket.status).toBe('open')
+    expect(server.lastConnection!.socket.readyState).toBe(1)
+    expect(server.received).toEqual(['a', 'b'])
+    expect(drops).toEqual([{ messages: ['bad'], reason: 'refused' }])
+    expect(messages(reported)).toEqual([expect.stringContaining('must not be shared')])
+    expect(socket.send('c')).toBe('sent')
+  })
+
+  test('a frame the native send() throws for on a direct write throws from send(), as native', async () => {
+    const { WebSocket } = chromiumLike((data) => data === 'bad')
+    const { socket } = setup({ WebSocket })
+    await step()
+    expect(() => socket.send('bad')).toThrow(TypeError)
+    expect(socket.status).toBe('open')
+    expect(socket.bufferedAmount).toBe(0)
+    expect(socket.send('ok')).toBe('sent')
+  })
+
+  test('a heartbeat frame the native send() throws for is reported; the socket stays open', async () => {
+    const { WebSocket } = chromiumLike((data) => data === 'ping')
+    const { socket } = setup({ WebSocket, heartbeat: { interval: 1000, timeout: 500 } })
+    await step()
+    await step(1000)
+    expect(messages(reported)).toEqual([expect.stringContaining('must not be shared')])
+    await step(2000)
+    expect(socket.status).toBe('open')
+  })
+})
+
+describe('what heartbeat.message returns', () => {
+  test.each([
+    ['null', null, 'null'],
+    ['a number', 0, '0'],
+    ['false', false, 'false'],
+    ['undefined', undefined, 'undefined'],
+  ])('%s is sent as its string form', async (_, value, text) => {
+    const { socket, server } = setup({
+      heartbeat: { interval: 1000, timeout: 500, message: () => value as never },
+    })
+    await step()
+    await step(1000)
+    expect(server.received).toEqual([text])
+    expect(socket.status).toBe('open')
+  })
+
+  test('binary is sent as it is', async () => {
+    const ping = new Uint8Array([1])
+    const { server } = setup({ heartbeat: { interval: 1000, timeout: 500, message: () => ping } })
+    await step()
+    await step(1000)
+    expect(server.received).toEqual([ping])
+  })
+
+  test.each([
+    ['null', null],
+    ['a number', 42],
+    ['false', false],
+  ])(
+    'returning %s, a connection lost with pings in its tail reconnects and re-sends the older messages',
+    async (_, value) => {
+      const { socket, server } = setup({
+        reconnect,
+        heartbeat: { interval: 1000, timeout: 60_000, message: () => value as never },
+      })
+      await step()
+      server.lastConnection!.stall()
+      socket.send('a')
+      await step(1000) // a ping behind 'a' in the stalled buffer
+      socket.send('b')
+      server.lastConnection!.terminate()
+      await step()
+      expect(socket.status).toBe('reconnecting')
+      await step(1000)
+      expect(socket.status).toBe('open')
+      expect(server.connections[1]!.received).toEqual(['a', 'b'])
+      expect(reported).toEqual([])
+    },
+  )
 })

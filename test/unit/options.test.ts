@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { DEFAULTS, normalizeOptions } from '../../src/options'
 import { SteadySocket } from '../../src/index'
 import { FakeServer } from '../../src/testing/index'
@@ -64,7 +64,7 @@ describe('normalizeOptions', () => {
     [{ reconnect: { maxDelai: 5 } }, TypeError, /unknown option "reconnect\.maxDelai"/],
     [{ queue: { overflow: 'drop-newest' } }, TypeError, /queue\.overflow.*"drop-newest"/],
     [{ queue: { maxBytes: -5 } }, RangeError, /queue\.maxBytes/],
-    [{ queue: 'yes' }, TypeError, /"queue" must be a boolean or an object/],
+    [{ queue: 'yes' }, TypeError, /"queue" must be a boolean or a plain object/],
     [{ backpressure: { highWaterMark: 10, lowWaterMark: 20 } }, RangeError, /lowWaterMark/],
     [{ heartbeat: { interval: 0 } }, RangeError, /heartbeat\.interval.*from 1 to 2147483647/],
     [{ heartbeat: { timeout: 2 ** 31 } }, RangeError, /heartbeat\.timeout.*2147483647/],
@@ -75,7 +75,7 @@ describe('normalizeOptions', () => {
     [{ reconnect: { minUptime: 2 ** 31 } }, RangeError, /reconnect\.minUptime/],
     [{ heartbeat: { isPong: 1 } }, TypeError, /heartbeat\.isPong/],
     [{ connectTimeout: Infinity }, RangeError, /connectTimeout/],
-    [{ binaryType: 'buffer' }, TypeError, /binaryType.*"buffer"/],
+    [{ binaryType: 5 }, TypeError, /binaryType.*a string.*5/],
     [{ autoConnect: 'no' }, TypeError, /autoConnect/],
     [{ protocols: 5 }, TypeError, /protocols/],
     [{ WebSocket: {} }, TypeError, /WebSocket.*constructor/],
@@ -112,6 +112,109 @@ describe('normalizeOptions', () => {
     expect(normalizeOptions({ backpressure: { highWaterMark: 4 << 20 } }).backpressure).toEqual({
       highWaterMark: 4 << 20,
       lowWaterMark: 262144,
+    })
+  })
+})
+
+describe('plain objects only, own properties only', () => {
+  class Settings {
+    maxBytes = 1
+  }
+  test.each([
+    ['a Map', new Map([['maxBytes', 1]]), /a Map/],
+    ['a Date', new Date(0), /a Date/],
+    ['an array', [1], /an array/],
+    ['a class instance', new Settings(), /a Settings/],
+  ])('%s as a section is a TypeError naming the section', (_, value, shown) => {
+    for (const name of ['queue', 'reconnect', 'backpressure', 'heartbeat']) {
+      const make = () => normalizeOptions({ [name]: value } as never)
+      expect(make).toThrow(TypeError)
+      expect(make).toThrow(new RegExp(`option "${name}" must be a boolean or a plain object`))
+      expect(make).toThrow(shown)
+    }
+  })
+
+  test.each([
+    ['a Map', new Map([['autoConnect', false]])],
+    ['a Date', new Date(0)],
+    ['a class instance', new Settings()],
+  ])('%s as the options object is a TypeError naming it', (_, value) => {
+    expect(() => normalizeOptions(value as never)).toThrow(TypeError)
+    expect(() => normalizeOptions(value as never)).toThrow(/option "options"/)
+  })
+
+  test('takes objects without a prototype, and null as no options', () => {
+    const queue = Object.assign(Object.create(null) as object, { maxMessages: 3 })
+    expect(normalizeOptions({ queue }).queue?.maxMessages).toBe(3)
+    expect(normalizeOptions(null)).toEqual(normalizeOptions(undefined))
+  })
+
+  test('inherited properties are not read', () => {
+    const queue = Object.create({ maxBytes: 1 }) as object
+    expect(() => normalizeOptions({ queue } as never)).toThrow(/a boolean or a plain object/)
+    const options = Object.assign(Object.create(null) as object, {})
+    expect(normalizeOptions(options).queue).toEqual(DEFAULTS.queue)
+  })
+
+  describe('with a polluted Object.prototype', () => {
+    const polluted = ['handshake', 'codec', 'delay', 'isPong', 'shouldReconnect', 'protocols']
+    const calls: string[] = []
+    beforeEach(() => {
+      calls.length = 0
+      const proto = Object.prototype as Record<string, unknown>
+      proto.handshake = () => void calls.push('handshake')
+      proto.codec = {
+        encode: () => (calls.push('encode'), 'x'),
+        decode: () => calls.push('decode'),
+      }
+      proto.delay = () => (calls.push('delay'), 0)
+      proto.isPong = () => (calls.push('isPong'), true)
+      proto.shouldReconnect = () => (calls.push('shouldReconnect'), false)
+      proto.protocols = 'evil'
+    })
+    afterEach(() => {
+      for (const key of polluted) delete (Object.prototype as Record<string, unknown>)[key]
+    })
+
+    test('every option of the normalized result is its own', () => {
+      const o = normalizeOptions({ heartbeat: true, reconnect: {} })
+      for (const key of ['handshake', 'codec', 'protocols'] as const) {
+        expect(Object.hasOwn(o, key)).toBe(true)
+        expect(o[key]).toBeUndefined()
+      }
+      expect(o.reconnect?.delay).toBeUndefined()
+      expect(o.reconnect?.shouldReconnect).toBeUndefined()
+      expect(o.heartbeat?.isPong).toBeUndefined()
+      expect({ ...o.reconnect }.delay).toBeUndefined()
+    })
+
+    test('a socket runs as if it were not there', async () => {
+      vi.useFakeTimers()
+      try {
+        const server = new FakeServer()
+        const socket = new SteadySocket('ws://a.test', {
+          WebSocket: server.WebSocket,
+          heartbeat: { interval: 1000, timeout: 500 },
+          reconnect: { initialDelay: 100, jitter: 'none' },
+        })
+        const got: unknown[] = []
+        socket.on('message', (m) => got.push(m))
+        await vi.advanceTimersByTimeAsync(5)
+        expect(socket.status).toBe('open')
+        expect(server.lastConnection!.protocols).toEqual([])
+        socket.send('raw')
+        server.lastConnection!.send('pong?')
+        await vi.advanceTimersByTimeAsync(5)
+        expect(server.received).toEqual(['raw'])
+        expect(got).toEqual(['pong?'])
+        server.lastConnection!.close(1011)
+        await vi.advanceTimersByTimeAsync(200)
+        expect(server.connections).toHaveLength(2)
+        expect(calls).toEqual([])
+        socket.dispose()
+      } finally {
+        vi.useRealTimers()
+      }
     })
   })
 })

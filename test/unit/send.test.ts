@@ -446,6 +446,48 @@ describe('ttl', () => {
   })
 })
 
+describe('default options never drop', () => {
+  test('a tight loop past the high-water mark queues the rest, then delivers all in order', async () => {
+    const { socket, server, conn } = await opened()
+    const drains = vi.fn()
+    socket.on('drain', drains)
+    const lost = drops(socket)
+    conn.stall()
+    const sent = Array.from(
+      { length: 5000 },
+      (_, i) => `${String(i).padStart(5, '0')}${'x'.repeat(1019)}`,
+    )
+    const results = sent.map((m) => socket.send(m))
+    // 1 KiB each: written until the native buffer is past 1 MiB, then held (4 MiB of them).
+    expect(results.indexOf('queued')).toBe(1025)
+    expect(results.slice(1025).every((r) => r === 'queued')).toBe(true)
+    expect(socket.queuedBytes).toBe((5000 - 1025) * 1024)
+    conn.resume()
+    await tick(100)
+    expect(lost).toEqual([])
+    expect(server.received).toEqual(sent)
+    expect(drains).toHaveBeenCalledTimes(1)
+  })
+
+  test('20 000 sends while the server is down are all delivered, in order, once it is back', async () => {
+    const { socket, server, conn } = await opened()
+    const lost = drops(socket)
+    server.mode = 'refuse'
+    conn.terminate()
+    await tick()
+    expect(socket.status).toBe('reconnecting')
+    const sent = Array.from({ length: 20_000 }, (_, i) => `${i}:${'y'.repeat(60)}`)
+    expect(sent.map((m) => socket.send(m)).every((r) => r === 'queued')).toBe(true)
+    await tick(3000) // two refused attempts
+    expect(server.connections).toHaveLength(3)
+    server.mode = 'accept'
+    await tick(4000)
+    expect(socket.status).toBe('open')
+    expect(lost).toEqual([])
+    expect(server.connections.at(-1)!.received).toEqual(sent)
+  })
+})
+
 describe('backpressure', () => {
   const bp = { backpressure: { highWaterMark: 100, lowWaterMark: 20 } }
 
@@ -789,6 +831,119 @@ describe('recovery of unsent bytes', () => {
     expect(socket.queueLength).toBe(0)
     await tick(1000)
     expect(server.connections[1]!.received).toEqual([])
+  })
+})
+
+describe('bytes taken at send()', () => {
+  /** A server whose sockets note every frame handed to their native send(). */
+  function spied() {
+    const server = new FakeServer()
+    const frames: unknown[] = []
+    const WebSocket = class extends server.WebSocket {
+      override send(data: never): void {
+        frames.push(data)
+        super.send(data)
+      }
+    }
+    return { server, frames, WebSocket }
+  }
+
+  test('a queued buffer changed after send() goes out as it was at the call', async () => {
+    const { socket, server } = setup({ reconnect: RETRY })
+    const bytes = new Uint8Array([1, 2, 3])
+    expect(socket.send(bytes)).toBe('queued')
+    bytes.fill(9)
+    await tick()
+    expect(server.received).toEqual([new Uint8Array([1, 2, 3])])
+  })
+
+  test('a queued ArrayBuffer transferred after send() still goes out whole', async () => {
+    const { socket, server } = setup({ reconnect: RETRY })
+    const buffer = new Uint8Array([4, 5, 6]).buffer
+    socket.send(buffer)
+    structuredClone(buffer, { transfer: [buffer] })
+    expect(buffer.byteLength).toBe(0) // detached
+    await tick()
+    expect(server.received.map((f) => [...new Uint8Array(f as ArrayBuffer)])).toEqual([[4, 5, 6]])
+  })
+
+  test('a queued view keeps its kind and only its own bytes', async () => {
+    const { socket, server } = setup({ reconnect: RETRY })
+    const backing = new Uint16Array([7, 8, 9, 10])
+    socket.send(backing.subarray(1, 3))
+    socket.send(new DataView(backing.buffer, 2, 2))
+    backing.fill(0)
+    await tick()
+    const [view, data] = server.received as [Uint16Array, DataView]
+    expect(view).toEqual(new Uint16Array([8, 9]))
+    expect(data).toBeInstanceOf(DataView)
+    expect(data.getUint16(0, true)).toBe(8)
+  })
+
+  test('recovery re-sends the bytes that were sent, not what the buffer holds later', async () => {
+    const { socket, server, conn } = await opened()
+    conn.stall()
+    const bytes = new Uint8Array([1, 2, 3])
+    expect(socket.send(bytes)).toBe('sent')
+    bytes.fill(9)
+    await kill(conn)
+    await tick(1000)
+    expect(server.connections[1]!.received).toEqual([new Uint8Array([1, 2, 3])])
+  })
+
+  test('recovery re-sends a transferred buffer whole', async () => {
+    const { socket, server, conn } = await opened()
+    conn.stall()
+    const buffer = new Uint8Array([1, 2, 3]).buffer
+    socket.send(buffer)
+    structuredClone(buffer, { transfer: [buffer] })
+    await kill(conn)
+    await tick(1000)
+    const [again] = server.connections[1]!.received as [ArrayBuffer]
+    expect([...new Uint8Array(again)]).toEqual([1, 2, 3])
+  })
+
+  test('a buffer written straight through without the recovery log is not copied', async () => {
+    const { WebSocket, frames } = spied()
+    const { socket } = setup({ WebSocket, recoverUnsent: false })
+    await tick()
+    const bytes = new Uint8Array([1])
+    socket.send(bytes)
+    expect(frames[0]).toBe(bytes)
+  })
+
+  test('text is never copied, logged or not', async () => {
+    const { WebSocket, frames } = spied()
+    const { socket } = setup({ WebSocket })
+    await tick()
+    const text = `t${Math.random()}`
+    socket.send(text)
+    expect(frames[0]).toBe(text)
+  })
+
+  test('a detached buffer is sent as an empty frame, as native does', async () => {
+    const { socket, server } = await opened()
+    const buffer = new ArrayBuffer(4)
+    structuredClone(buffer, { transfer: [buffer] })
+    expect(socket.send(buffer)).toBe('sent')
+    await tick()
+    expect((server.received[0] as ArrayBuffer).byteLength).toBe(0)
+  })
+
+  test('finds the exact tail of multi-byte text after more than 64 writes', async () => {
+    const { socket, server, conn } = await opened()
+    conn.stall()
+    // 2 UTF-16 units, 6 UTF-8 bytes each: trimming the log by length must not lose any.
+    const sent = Array.from({ length: 150 }, (_, i) => `€${String.fromCharCode(0x4e00 + i)}`)
+    for (const m of sent.slice(0, 100)) socket.send(m)
+    conn.drain(6 * 90)
+    for (const m of sent.slice(100)) socket.send(m)
+    conn.drain(6 * 20) // 110 delivered in all
+    await kill(conn)
+    expect(socket.queueLength).toBe(40)
+    await tick(1000)
+    expect(server.connections[0]!.received).toEqual(sent.slice(0, 110))
+    expect(server.connections[1]!.received).toEqual(sent.slice(110))
   })
 })
 

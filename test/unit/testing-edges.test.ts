@@ -216,6 +216,20 @@ describe('construction and send() argument handling', () => {
     expect([...new Uint8Array(connection.received[0] as Uint8Array)]).toEqual([1, 2])
   })
 
+  // Chromium sends a detached ArrayBuffer (transferred with postMessage) as an empty binary frame
+  // and counts 0 bytes; it does not throw.
+  it('sends a detached buffer as an empty frame, as Chromium does', async () => {
+    const { server, socket } = await connect()
+    const buffer = new ArrayBuffer(4)
+    const view = new Uint16Array(buffer)
+    structuredClone(buffer, { transfer: [buffer] })
+    socket.send(buffer)
+    socket.send(view)
+    expect(socket.bufferedAmount).toBe(0)
+    expect(server.received.map((d) => (d as ArrayBuffer).byteLength)).toEqual([0, 0])
+    expect(server.received[1]).toBeInstanceOf(Uint16Array)
+  })
+
   // Kit API: ServerData is string | ArrayBuffer | ArrayBufferView ("a server sends text or
   // bytes, never a Blob"). From JS, a Blob or a number must be refused, not turned into an
   // empty or zero-filled binary frame.
