@@ -24,6 +24,15 @@ const ts = () =>
 // `[Symbol.dispose]` is declared on the class: bring its lib into the consumer's program, so a
 // project compiled with an older `lib` setting still type-checks the declarations.
 const banner = '/// <reference lib="esnext.disposable" />'
+// Script-tag files are production builds: no bundler will replace process.env.NODE_ENV there, so
+// it is replaced here and the minifier drops the development-only messages (see src/options.ts).
+const production = () => ({
+  name: 'production',
+  transform: (code) =>
+    code.includes('process.env.NODE_ENV')
+      ? { code: code.replaceAll('process.env.NODE_ENV', '"production"'), map: null }
+      : null,
+})
 const external = (id) => id === 'mitt' || /^(react|vue|svelte)(\/|$)/.test(id)
 
 export default [
@@ -73,7 +82,7 @@ export default [
   {
     // Script-tag build: mitt is bundled in, the global is the class itself.
     input: 'src/umd.ts',
-    plugins: [nodeResolve(), ts()],
+    plugins: [nodeResolve(), ts(), production()],
     output: [
       {
         file: 'dist/steadysocket.umd.js',
@@ -95,7 +104,7 @@ export default [
   {
     // Script-tag build of steadysocket/tabs (self-contained): the global `TabSocket` is the class.
     input: 'src/tabs/umd.ts',
-    plugins: [nodeResolve(), ts()],
+    plugins: [nodeResolve(), ts(), production()],
     output: {
       file: 'dist/steadysocket-tabs.umd.min.js',
       format: 'umd',

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs'
 const STUBS = {
   heartbeat: [
     'heartbeat.ts',
-    'export class Heartbeat { rx = false; start() {} stop() {} probe() {} }',
+    'export class Heartbeat { receive() { return false } start() {} stop() {} probe() {} }',
   ],
   network: [
     'network.ts',
@@ -33,8 +33,11 @@ const STUBS = {
   const o = arg === undefined ? {} : typeof arg === 'string' || Array.isArray(arg) ? { protocols: arg } : arg
   const out = { random: Math.random, ...DEFAULTS, heartbeat: null }
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v === false ? null : typeof v === 'object' && k in DEFAULTS && typeof DEFAULTS[k] === 'object' ? { ...DEFAULTS[k], ...v } : v
+  out.minUptime = 5000
+  out.settleWithin = 10000
   return out
 }
+export function webSocketOf(o) { return o.WebSocket ?? globalThis.WebSocket }
 export function checkProtocols() {}
 ${s.slice(s.indexOf('function isConstructor'))}`
       )

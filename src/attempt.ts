@@ -36,7 +36,9 @@ export function dial(
     ws = new WS(url, protocols)
   } catch (error) {
     throw new ConnectError(
-      `steadysocket: could not create a WebSocket for ${url}: ${describe(error)}`,
+      process.env.NODE_ENV !== 'production'
+        ? `steadysocket: could not create a WebSocket for ${url}: ${describe(error)}`
+        : url,
       { cause: error },
     )
   }
@@ -52,9 +54,11 @@ export function dial(
   ws.onerror = () =>
     h.error(
       new ConnectError(
-        opened
-          ? `steadysocket: the connection to ${url} failed`
-          : `steadysocket: could not connect to ${url}`,
+        process.env.NODE_ENV !== 'production'
+          ? opened
+            ? `steadysocket: the connection to ${url} failed`
+            : `steadysocket: could not connect to ${url}`
+          : url,
       ),
     )
   ws.onclose = (e) => h.close({ code: e.code, reason: e.reason, wasClean: e.wasClean })
@@ -64,16 +68,20 @@ export function dial(
 /** An attempt that did not connect within `ms` (its providers may not even have resolved). */
 export function connectTimeout(resolved: boolean, url: string, ms: number): ConnectTimeoutError {
   return new ConnectTimeoutError(
-    resolved
-      ? `steadysocket: no connection to ${url} within ${ms} ms`
-      : `steadysocket: the URL or protocols provider did not resolve within ${ms} ms`,
+    process.env.NODE_ENV !== 'production'
+      ? resolved
+        ? `steadysocket: no connection to ${url} within ${ms} ms`
+        : `steadysocket: the URL or protocols provider did not resolve within ${ms} ms`
+      : url,
   )
 }
 
 /** A provider that threw, rejected or returned something that is no URL. */
 export function providerFailed(error: unknown): ProviderError {
   return new ProviderError(
-    `steadysocket: the URL or protocols provider failed: ${describe(error)}`,
+    process.env.NODE_ENV !== 'production'
+      ? `steadysocket: the URL or protocols provider failed: ${describe(error)}`
+      : 'provider',
     { cause: error },
   )
 }

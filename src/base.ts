@@ -153,9 +153,15 @@ export abstract class SocketBase<
       } catch (error) {
         failed = true
         this.decodeFailed(
-          new DecodeError(`steadysocket: could not decode a frame: ${describe(error)}`, raw, {
-            cause: error,
-          }),
+          new DecodeError(
+            process.env.NODE_ENV !== 'production'
+              ? `steadysocket: could not decode a frame: ${describe(error)}`
+              : 'decode',
+            raw,
+            {
+              cause: error,
+            },
+          ),
         )
       }
       if (!failed) this.ev.emit('message', message as In)

@@ -233,29 +233,40 @@ export type Normalized<In, Out, Self = unknown> = {
   settleWithin: number
 }
 
-// One rule per option: how to check a value the user gave, and what to say when it is wrong.
-// The defaults are valid by construction and are not checked.
-type Rule = [ok: (value: unknown) => boolean, expected: string, numeric?: true]
+// One rule per option: how to check a value the user gave, and what kind of value it wants (a key
+// of EXPECTED). The defaults are valid by construction and are not checked.
+type Rule = [ok: (value: unknown) => boolean, kind: string, numeric?: true]
 const isNum = (v: unknown, max: number) => typeof v === 'number' && v >= 0 && v <= max
-const finite: Rule = [(v) => isNum(v, Number.MAX_VALUE), 'a non-negative finite number', true]
+const finite: Rule = [(v) => isNum(v, Number.MAX_VALUE), 'finite', true]
 // Timers fire at once beyond 2^31 − 1 ms (about 24.8 days) in browsers and Node: refuse such delays.
-const ms: Rule = [(v) => isNum(v, MAX_DELAY), `a number of ms from 0 to ${MAX_DELAY}`, true]
-const positiveMs: Rule = [
-  (v) => isNum(v, MAX_DELAY) && (v as number) > 0,
-  `a number of ms from 1 to ${MAX_DELAY}`,
-  true,
-]
-const unbounded: Rule = [
-  (v) => isNum(v, Infinity),
-  'a non-negative number (Infinity allowed)',
-  true,
-]
-const func: Rule = [(v) => typeof v === 'function', 'a function']
-const bool: Rule = [(v) => typeof v === 'boolean', 'a boolean']
-const oneOf = (...values: string[]): Rule => [
-  (v) => values.includes(v as string),
-  `'${values.join("' or '")}'`,
-]
+const ms: Rule = [(v) => isNum(v, MAX_DELAY), 'ms', true]
+const positiveMs: Rule = [(v) => isNum(v, MAX_DELAY) && (v as number) > 0, 'positiveMs', true]
+const unbounded: Rule = [(v) => isNum(v, Infinity), 'unbounded', true]
+const func: Rule = [(v) => typeof v === 'function', 'function']
+const bool: Rule = [(v) => typeof v === 'boolean', 'boolean']
+
+// What each kind of value is, in words: development builds only (src/dev.ts explains).
+const EXPECTED: Record<string, string> =
+  process.env.NODE_ENV !== 'production'
+    ? {
+        finite: 'a non-negative finite number',
+        ms: `a number of ms from 0 to ${MAX_DELAY}`,
+        positiveMs: `a number of ms from 1 to ${MAX_DELAY}`,
+        unbounded: 'a non-negative number (Infinity allowed)',
+        function: 'a function',
+        boolean: 'a boolean',
+        protocols: 'a string, an array of strings or a function',
+        WebSocket: 'a constructor',
+        binaryType: "a string such as 'blob' or 'arraybuffer'",
+        codec: 'an object with encode() and decode()',
+        factor: 'a finite number ≥ 1',
+        jitter: "'full', 'none' or a number in (0, 1]",
+        overflow: "'reject' or 'drop-oldest'",
+        message: 'a string, binary data or a function',
+        options: 'an options object, a string or an array of strings',
+        section: 'a boolean or a plain object',
+      }
+    : {}
 
 const RULES: Record<string, Rule> = {
   protocols: [
@@ -263,11 +274,11 @@ const RULES: Record<string, Rule> = {
       typeof v === 'function' ||
       typeof v === 'string' ||
       (Array.isArray(v) && v.every((p) => typeof p === 'string')),
-    'a string, an array of strings or a function',
+    'protocols',
   ],
-  WebSocket: [isConstructor, 'a constructor'],
+  WebSocket: [isConstructor, 'WebSocket'],
   // Which types exist is the WebSocket implementation's business: it ignores one it lacks.
-  binaryType: [(v) => typeof v === 'string', "a string such as 'blob' or 'arraybuffer'"],
+  binaryType: [(v) => typeof v === 'string', 'binaryType'],
   autoConnect: bool,
   connectTimeout: ms,
   recoverUnsent: bool,
@@ -276,20 +287,16 @@ const RULES: Record<string, Rule> = {
     (v) =>
       typeof (v as Codec<unknown, unknown>)?.encode === 'function' &&
       typeof (v as Codec<unknown, unknown>).decode === 'function',
-    'an object with encode() and decode()',
+    'codec',
   ],
   watchNetwork: bool,
   random: func,
   'reconnect.initialDelay': ms,
   'reconnect.maxDelay': ms,
-  'reconnect.factor': [
-    (v) => typeof v === 'number' && v >= 1 && v < Infinity,
-    'a finite number ≥ 1',
-    true,
-  ],
+  'reconnect.factor': [(v) => typeof v === 'number' && v >= 1 && v < Infinity, 'factor', true],
   'reconnect.jitter': [
     (v) => v === 'full' || v === 'none' || (typeof v === 'number' && v > 0 && v <= 1),
-    "'full', 'none' or a number in (0, 1]",
+    'jitter',
     true,
   ],
   'reconnect.maxRetries': unbounded,
@@ -298,7 +305,7 @@ const RULES: Record<string, Rule> = {
   'reconnect.delay': func,
   'queue.maxMessages': unbounded,
   'queue.maxBytes': unbounded,
-  'queue.overflow': oneOf('reject', 'drop-oldest'),
+  'queue.overflow': [(v) => v === 'reject' || v === 'drop-oldest', 'overflow'],
   'queue.ttl': finite,
   'backpressure.highWaterMark': unbounded,
   'backpressure.lowWaterMark': finite,
@@ -306,7 +313,7 @@ const RULES: Record<string, Rule> = {
   'heartbeat.timeout': positiveMs,
   'heartbeat.message': [
     (v) => typeof v === 'string' || typeof v === 'function' || isBinary(v),
-    'a string, binary data or a function',
+    'message',
   ],
   'heartbeat.isPong': func,
 }
@@ -343,7 +350,7 @@ export function normalizeOptions<In, Out, Self>(
       : typeof arg === 'string' || Array.isArray(arg)
         ? { protocols: arg }
         : arg
-  if (!isPlainObject(o)) fail('options', o, 'an options object, a string or an array of strings')
+  if (!isPlainObject(o)) fail('options', o, 'options')
   const out = withOwn('', { random: Math.random })
   const defaults = DEFAULTS as Record<string, unknown>
   for (const [key, value] of Object.entries(defaults))
@@ -381,8 +388,10 @@ export function webSocketOf(o: {
   const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
   if (typeof WS !== 'function') {
     throw new TypeError(
-      'steadysocket: no WebSocket implementation found; pass one with the `WebSocket` option ' +
-        "(in Node: import { WebSocket } from 'ws', then pass { WebSocket })",
+      process.env.NODE_ENV !== 'production'
+        ? 'steadysocket: no WebSocket implementation found; pass one with the `WebSocket` option ' +
+            "(in Node: import { WebSocket } from 'ws', then pass { WebSocket })"
+        : 'steadysocket: no WebSocket: pass the `WebSocket` option',
     )
   }
   return WS
@@ -395,7 +404,9 @@ export function checkProtocols(protocols: string | string[]): void {
     // An HTTP token (RFC 9110 tchar): what a Sec-WebSocket-Protocol element may contain.
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p) || list.indexOf(p) !== i) {
       throw new SyntaxError(
-        `steadysocket: option "protocols" has an invalid or repeated subprotocol "${p}"`,
+        process.env.NODE_ENV !== 'production'
+          ? `steadysocket: option "protocols" has an invalid or repeated subprotocol "${p}"`
+          : 'steadysocket: option "protocols"',
       )
     }
   })
@@ -413,7 +424,7 @@ function section(name: string, value: unknown, defaults: unknown): object | null
   if (value === false) return null
   if (value === true) return withOwn(name, { ...(defaults as object) })
   // A Map, a Date or a class instance would be read as no settings at all: say so instead.
-  if (!isPlainObject(value)) fail(name, value, 'a boolean or a plain object')
+  if (!isPlainObject(value)) fail(name, value, 'section')
   const out = withOwn(name, { ...(defaults as object) })
   for (const [key, v] of Object.entries(value))
     if (v !== undefined) out[key] = check(`${name}.${key}`, v)
@@ -440,9 +451,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === null || Object.getPrototypeOf(proto) === null
 }
 
+/**
+ * Throws for an invalid option: in development with what it must be (`expected`: a key of
+ * EXPECTED, or words) and what it got; in production with the option's name alone.
+ */
 function fail(name: string, value: unknown, expected: string, numeric?: boolean): never {
   const E = numeric && typeof value === 'number' ? RangeError : TypeError
-  throw new E(`steadysocket: option "${name}" must be ${expected}, got ${describeValue(value)}`)
+  throw new E(
+    process.env.NODE_ENV !== 'production'
+      ? `steadysocket: option "${name}" must be ${EXPECTED[expected] ?? expected}, got ${describeValue(value)}`
+      : `steadysocket: option "${name}"`,
+  )
 }
 
 function describeValue(value: unknown): string {

@@ -293,7 +293,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
         if (queued === 0 && buffered === 0 && !this.#rec.pending) return true
         if (p.status !== 'closed') return false
         return new ClosedError(
-          `steadysocket: the socket closed with ${queued} messages queued and ${buffered} bytes unsent`,
+          process.env.NODE_ENV !== 'production'
+            ? `steadysocket: the socket closed with ${queued} messages queued and ${buffered} bytes unsent`
+            : 'steadysocket: closed',
         )
       },
       // The native buffer is polled while a flush() waits (it drains without an event).
@@ -447,9 +449,14 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
       this.#lost(
         p,
         cutShort('handshake failed'),
-        new HandshakeError(`steadysocket: the handshake failed: ${describe(error)}`, {
-          cause: error,
-        }),
+        new HandshakeError(
+          process.env.NODE_ENV !== 'production'
+            ? `steadysocket: the handshake failed: ${describe(error)}`
+            : 'handshake',
+          {
+            cause: error,
+          },
+        ),
       )
     this.#flow.use(ws, true)
     try {

@@ -13,13 +13,19 @@ export function toWebSocketUrl(input: string | URL): string {
   try {
     url = new URL(String(input), typeof location !== 'undefined' ? location.href : undefined)
   } catch {
-    throw new SyntaxError(`steadysocket: invalid URL "${String(input)}"`)
+    throw new SyntaxError(
+      process.env.NODE_ENV !== 'production'
+        ? `steadysocket: invalid URL "${String(input)}"`
+        : 'steadysocket: URL',
+    )
   }
   const scheme = url.protocol
   if (scheme === 'http:' || scheme === 'https:') url.protocol = scheme === 'http:' ? 'ws:' : 'wss:'
   else if (scheme !== 'ws:' && scheme !== 'wss:') {
     throw new SyntaxError(
-      `steadysocket: URL scheme must be ws:, wss:, http: or https:, got "${scheme}" in "${String(input)}"`,
+      process.env.NODE_ENV !== 'production'
+        ? `steadysocket: URL scheme must be ws:, wss:, http: or https:, got "${scheme}" in "${String(input)}"`
+        : 'steadysocket: URL scheme',
     )
   }
   url.hash = ''
@@ -30,13 +36,17 @@ export function toWebSocketUrl(input: string | URL): string {
 export function validateClose(code: number, reason: string): void {
   if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
     throw domError(
-      `steadysocket: close code must be 1000 or in 3000–4999, got ${code}`,
+      process.env.NODE_ENV !== 'production'
+        ? `steadysocket: close code must be 1000 or in 3000–4999, got ${code}`
+        : 'steadysocket: code',
       'InvalidAccessError',
     )
   }
   if (typeof reason !== 'string' || byteLength(reason) > 123) {
     throw domError(
-      'steadysocket: close reason must be a string of at most 123 UTF-8 bytes',
+      process.env.NODE_ENV !== 'production'
+        ? 'steadysocket: close reason must be a string of at most 123 UTF-8 bytes'
+        : 'steadysocket: reason',
       'SyntaxError',
     )
   }

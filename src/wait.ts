@@ -5,7 +5,9 @@ import { MAX_DELAY } from './options'
 export function checkTimeout(what: string, timeout: unknown): void {
   if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
     throw new TypeError(
-      `steadysocket: ${what} timeout must be a non-negative number of ms, got ${String(timeout)}`,
+      process.env.NODE_ENV !== 'production'
+        ? `steadysocket: ${what} timeout must be a non-negative number of ms, got ${String(timeout)}`
+        : `steadysocket: ${what} timeout`,
     )
   }
 }
@@ -32,7 +34,12 @@ export function waitFor(
     }
     const expire = () => {
       done()
-      reject(new TimeoutError(`steadysocket: ${what} timed out after ${timeout} ms`))
+      reject(
+        new TimeoutError(
+          `steadysocket: ${what} timed out` +
+            (process.env.NODE_ENV !== 'production' ? ` after ${timeout} ms` : ''),
+        ),
+      )
     }
     const run = () => {
       const result = check()

@@ -54,11 +54,17 @@ export const gone = (): CloseInfo => ({ code: 1006, reason: 'leader tab gone', w
  */
 export function groupName(channel: unknown, url: unknown, wsUrl: string): string {
   if (channel !== undefined && (typeof channel !== 'string' || channel === '')) {
-    throw new TypeError(`steadysocket: option "channel" must be a non-empty string`)
+    throw new TypeError(
+      process.env.NODE_ENV !== 'production'
+        ? 'steadysocket: option "channel" must be a non-empty string'
+        : 'steadysocket: option "channel"',
+    )
   }
   if (typeof url === 'function' && channel === undefined) {
     throw new TypeError(
-      'steadysocket: a URL provider needs the "channel" option: tabs share a socket by channel',
+      process.env.NODE_ENV !== 'production'
+        ? 'steadysocket: a URL provider needs the "channel" option: tabs share a socket by channel'
+        : 'steadysocket: option "channel"',
     )
   }
   return `steadysocket/tabs/1 ${channel ?? wsUrl}`
