@@ -234,7 +234,7 @@ export type Normalized<In, Out, Self = unknown> = {
 }
 
 // One rule per option: how to check a value the user gave, and what kind of value it wants (a key
-// of EXPECTED). The defaults are valid by construction and are not checked.
+// of describeKind's words). The defaults are valid by construction and are not checked.
 type Rule = [ok: (value: unknown) => boolean, kind: string, numeric?: true]
 const isNum = (v: unknown, max: number) => typeof v === 'number' && v >= 0 && v <= max
 const finite: Rule = [(v) => isNum(v, Number.MAX_VALUE), 'finite', true]
@@ -244,29 +244,6 @@ const positiveMs: Rule = [(v) => isNum(v, MAX_DELAY) && (v as number) > 0, 'posi
 const unbounded: Rule = [(v) => isNum(v, Infinity), 'unbounded', true]
 const func: Rule = [(v) => typeof v === 'function', 'function']
 const bool: Rule = [(v) => typeof v === 'boolean', 'boolean']
-
-// What each kind of value is, in words: development builds only (src/dev.ts explains).
-const EXPECTED: Record<string, string> =
-  process.env.NODE_ENV !== 'production'
-    ? {
-        finite: 'a non-negative finite number',
-        ms: `a number of ms from 0 to ${MAX_DELAY}`,
-        positiveMs: `a number of ms from 1 to ${MAX_DELAY}`,
-        unbounded: 'a non-negative number (Infinity allowed)',
-        function: 'a function',
-        boolean: 'a boolean',
-        protocols: 'a string, an array of strings or a function',
-        WebSocket: 'a constructor',
-        binaryType: "a string such as 'blob' or 'arraybuffer'",
-        codec: 'an object with encode() and decode()',
-        factor: 'a finite number ≥ 1',
-        jitter: "'full', 'none' or a number in (0, 1]",
-        overflow: "'reject' or 'drop-oldest'",
-        message: 'a string, binary data or a function',
-        options: 'an options object, a string or an array of strings',
-        section: 'a boolean or a plain object',
-      }
-    : {}
 
 const RULES: Record<string, Rule> = {
   protocols: [
@@ -452,16 +429,39 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Throws for an invalid option: in development with what it must be (`expected`: a key of
- * EXPECTED, or words) and what it got; in production with the option's name alone.
+ * Throws for an invalid option: in development with what it must be (`expected`: a kind, see
+ * describeKind, or words) and what it got; in production with the option's name alone.
  */
 function fail(name: string, value: unknown, expected: string, numeric?: boolean): never {
   const E = numeric && typeof value === 'number' ? RangeError : TypeError
   throw new E(
     process.env.NODE_ENV !== 'production'
-      ? `steadysocket: option "${name}" must be ${EXPECTED[expected] ?? expected}, got ${describeValue(value)}`
+      ? `steadysocket: option "${name}" must be ${describeKind(expected)}, got ${describeValue(value)}`
       : `steadysocket: option "${name}"`,
   )
+}
+
+/** What each kind of value (a Rule's `kind`) is, in words: development messages only. */
+function describeKind(kind: string): string {
+  const words: Record<string, string> = {
+    finite: 'a non-negative finite number',
+    ms: `a number of ms from 0 to ${MAX_DELAY}`,
+    positiveMs: `a number of ms from 1 to ${MAX_DELAY}`,
+    unbounded: 'a non-negative number (Infinity allowed)',
+    function: 'a function',
+    boolean: 'a boolean',
+    protocols: 'a string, an array of strings or a function',
+    WebSocket: 'a constructor',
+    binaryType: "a string such as 'blob' or 'arraybuffer'",
+    codec: 'an object with encode() and decode()',
+    factor: 'a finite number ≥ 1',
+    jitter: "'full', 'none' or a number in (0, 1]",
+    overflow: "'reject' or 'drop-oldest'",
+    message: 'a string, binary data or a function',
+    options: 'an options object, a string or an array of strings',
+    section: 'a boolean or a plain object',
+  }
+  return words[kind] ?? kind
 }
 
 function describeValue(value: unknown): string {
