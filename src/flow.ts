@@ -249,13 +249,15 @@ export class Flow<Out> {
     owned: boolean,
   ): void {
     const log = this.#log
-    let kept = raw
-    if (!owned && typeof raw !== 'string') {
-      // Shared memory, which Chromium's send() refuses: both get the copy.
-      if (isShared(raw)) raw = kept = ownFrame(raw)
-      else if (log !== null) kept = ownFrame(raw)
+    const kept = owned || log === null || typeof raw === 'string' ? raw : ownFrame(raw)
+    try {
+      ;(ws.send as (d: RawData) => void)(raw)
+    } catch (error) {
+      // Chromium's send() refuses a view of shared memory (a threaded WebAssembly heap): it gets
+      // a copy in ordinary memory. Checked only after a throw, off the hot path.
+      if (owned || !isShared(raw)) throw error
+      ;(ws.send as (d: RawData) => void)(kept === raw ? ownFrame(raw) : kept)
     }
-    ;(ws.send as (d: RawData) => void)(raw)
     log?.record(data, kept, buffered, ws)
   }
 
