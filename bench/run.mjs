@@ -3,7 +3,7 @@
 //   node bench/run.mjs            full run (about 4 minutes on a 2-core machine)
 //   node bench/run.mjs --quick    fewer rounds, shorter transfers, per-library scenarios run in
 //                                 parallel (about 40 s); figures are rougher
-//   --only=cost,chaos             a subset of: size queue send cost throughput large offline
+//   --only=cost,chaos             a subset of: size queue send cost throughput burst large offline
 //                                 reconnect chaos leak (results then go to bench/results/partial.*)
 //
 // Chromium is spawned directly and driven over a DevTools pipe at the browser level only (create
@@ -34,6 +34,7 @@ const ALL = [
   'send',
   'cost',
   'throughput',
+  'burst',
   'large',
   'offline',
   'reconnect',
@@ -48,6 +49,7 @@ const CONFIG = quick
   ? {
       cost: { rounds: 8, batch: 1000, dispatchRounds: 6, dispatchN: 10000, warm: 1 },
       throughput: { rounds: 1, n: 10_000 },
+      burst: { rounds: 3, n: 100_000, chunks: 1024 },
       large: { rounds: 1, total: 8 * MiB, chunk: 64 * 1024, rate: 32 * MiB },
       offline: { rounds: 1, n: 10_000, preMs: 300, downMs: 300, parallel: true },
       reconnect: { fastTrials: 3, defaultRounds: 1, capMs: 7000 },
@@ -59,6 +61,7 @@ const CONFIG = quick
   : {
       cost: { rounds: 30, batch: 2000, dispatchRounds: 30, dispatchN: 20000, warm: 3 },
       throughput: { rounds: 2, n: 100_000 },
+      burst: { rounds: 5, n: 100_000, chunks: 1024 },
       large: { rounds: 2, total: 64 * MiB, chunk: 64 * 1024, rate: 32 * MiB },
       offline: { rounds: 2, n: 10_000, preMs: 300, downMs: 500, parallel: false },
       reconnect: { fastTrials: 10, defaultRounds: 3, capMs: 7000 },
@@ -173,6 +176,15 @@ if (browserScenarios.length > 0) {
     if (only.includes('throughput')) {
       log(`throughput: ${CONFIG.throughput.n} × 64 B each way, all libraries in one tab`)
       raw.throughput = await runJob('throughput', CONFIG.throughput, { timeoutMs: 180_000 })
+    }
+
+    // ------------------------------------------------------------ naive bursts
+    if (only.includes('burst')) {
+      const c = CONFIG.burst
+      log(
+        `burst: ${c.n} × 64 B and ${c.chunks} × 64 KiB in loops that never await, native and steadysocket`,
+      )
+      raw.burst = await runJob('burst', c, { timeoutMs: 240_000 })
     }
 
     // ------------------------------------------------------------ large transfer, slow reader

@@ -88,7 +88,7 @@ function tagOf(value: unknown): string {
 
 /**
  * Whether the bytes live in shared memory, which Chromium's `send()` refuses (threaded
- * WebAssembly heaps are `SharedArrayBuffer`s): such frames are copied even when not held.
+ * WebAssembly heaps are `SharedArrayBuffer`s): such a frame gets a copy when it refuses it.
  */
 export function isShared(raw: RawData): boolean {
   if (typeof raw === 'string') return false

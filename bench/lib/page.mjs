@@ -131,7 +131,7 @@ async function cost({ rounds, batch, dispatchRounds, dispatchN, warm }) {
  * `naive`: the loop never awaits, as code written for the native socket does; SteadySocket then
  * holds what passes the high-water mark in its queue and writes it as the buffer drains.
  */
-async function sendThroughput(lib, n, naive = false) {
+async function sendThroughput(lib, n, naive = false, message = MSG) {
   let done
   const got = new Promise((r) => (done = r))
   const c = await openLib(lib, `${wsBase}/count?n=${n}`, 'defaults', {
@@ -141,7 +141,7 @@ async function sendThroughput(lib, n, naive = false) {
   // SteadySocket bounds its memory: past the high-water mark send() queues, and the caller
   // waits for 'drain' (its documented way to stream). The others take everything at once.
   for (let i = 0; i < n; i++) {
-    if (c.send(MSG) === 'queued' && c.drained && !naive)
+    if (c.send(message) === 'queued' && c.drained && !naive)
       await withTimeout(c.drained(), 30_000, 'drain')
   }
   const loop = performance.now() - t0
@@ -170,18 +170,33 @@ async function receiveThroughput(lib, n) {
 async function throughput({ rounds, n }) {
   const send = Object.fromEntries(LIBS.map((l) => [l, []]))
   const receive = Object.fromEntries(LIBS.map((l) => [l, []]))
-  // SteadySocket driven like a native socket: a tight loop that never awaits 'drain'.
-  const burst = []
   for (const lib of LIBS) await sendThroughput(lib, n / 10) // warm-up
-  await sendThroughput('steadysocket', n / 10, true)
   for (let r = 0; r < rounds; r++) {
     for (const lib of rotate(LIBS, r)) {
       send[lib].push(await sendThroughput(lib, n))
       receive[lib].push(await receiveThroughput(lib, n))
-      if (lib === 'steadysocket') burst.push(await sendThroughput(lib, n, true))
     }
   }
-  return { send, receive, burst }
+  return { send, receive }
+}
+
+/**
+ * SteadySocket with default options driven as code written for the native socket drives it: a
+ * loop that never awaits 'drain'. Messages: `n` × 64 bytes; bytes: `chunks` × 64 KiB, where bytes,
+ * not messages, are the limit, so a queue that refilled the native buffer late would show.
+ */
+async function burst({ rounds, n, chunks }) {
+  const libs = ['native', 'steadysocket']
+  const chunk = new Uint8Array(64 * 1024).fill(7)
+  const messages = { native: [], steadysocket: [] }
+  const bytes = { native: [], steadysocket: [] }
+  for (const lib of libs) await sendThroughput(lib, n / 10, true) // warm-up
+  for (let r = 0; r < rounds; r++) {
+    for (const lib of rotate(libs, r)) messages[lib].push(await sendThroughput(lib, n, true))
+    for (const lib of rotate(libs, r))
+      bytes[lib].push(await sendThroughput(lib, chunks, true, chunk))
+  }
+  return { messages, bytes }
 }
 
 /** 64 MiB in 64 KiB chunks to a slow reader; the orchestrator samples process memory. */
@@ -315,7 +330,7 @@ async function leak({ lib, id, cycles, warm, capMs }) {
   return { heap0, heap1, heap2, cycles: c.opens - warm, completed, ms, ...server }
 }
 
-const SCENARIOS = { cost, throughput, large, offline, reconnect, chaos, leak }
+const SCENARIOS = { cost, throughput, burst, large, offline, reconnect, chaos, leak }
 
 async function main() {
   let result
