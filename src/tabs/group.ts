@@ -43,6 +43,8 @@ export type MemberHost<Out> = {
   follow(to: string): void
   /** Any message from another tab, once the election has seen it. */
   receive(m: Wire<Out>): void
+  /** Whether this tab has relayed sends no leader acknowledged yet. */
+  unacknowledged(): boolean
 }
 
 /** To a follower, its leader's tab going away is a lost connection (then a reconnect, to the next). */
@@ -155,7 +157,12 @@ export class Group<Out> {
       return this.#lead(null)
     }
     this.#bc = bc
-    bc.addEventListener('message', (e) => this.#bc === bc && this.#receive(e.data as Wire<Out>))
+    bc.addEventListener('message', (e) => {
+      const m = e.data as Wire<Out>
+      if (this.#bc === bc) this.#receive(m)
+      // After close(): acknowledgements of what this tab relayed are still heard (see #leave).
+      else if (m.t === 'ack' && m.to === this.#id) this.#h.receive(m)
+    })
     const ac = (this.#abort = new AbortController())
     this.#locks
       .request(
@@ -189,13 +196,19 @@ export class Group<Out> {
 
   /** Leaves the group: a leader says `bye` (with its queue), then the lock and the channel go. */
   #leave(code: number, reason: string, all?: boolean): void {
-    if (!this.#h.resign(code, reason, all)) this.post({ t: 'leave' })
+    const follower = !this.#h.resign(code, reason, all)
+    if (follower) this.post({ t: 'leave' })
     this.#abort?.abort()
     this.#release?.()
     this.#abort = this.#release = null
-    this.#bc?.close()
+    const bc = this.#bc
     this.#bc = null
     this.leaderId = this.#inherit = null
+    if (!bc) return
+    // A follower's last sends may be written already, their acks still on the way: hear them for
+    // a bounded time, so that a message the leader wrote is not later reported as dropped.
+    if (follower && this.#h.unacknowledged()) setTimeout(() => bc.close(), BYE_WAIT)
+    else bc.close()
   }
 
   /** This tab got the lock (`release` gives it back), or goes alone (`null`): a new term. */

@@ -103,6 +103,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
         this.#leader?.receive(m)
         this.#relay.receive(m)
       },
+      unacknowledged: () => this.#relay.pending.size > 0,
     } satisfies RelayHost<Out> & MemberHost<Out>)
     const relay = (this.#relay = new Relay<Out>(tabId(), o.queue && o.queue.maxMessages, host))
     const g = globalThis as {

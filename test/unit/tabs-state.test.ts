@@ -266,3 +266,19 @@ describe("SteadySocket's internal path", () => {
     expect(decode).not.toHaveBeenCalled()
   })
 })
+
+describe('TabSocket: a follower that closes right after sending', () => {
+  test('hears the acknowledgement, so dispose() reports nothing the leader wrote', async () => {
+    const g = group(2)
+    await settle()
+    const follower = g.followers()[0]!
+    const drops: unknown[] = []
+    follower.on('drop', (d) => drops.push(d))
+    expect(follower.send('m')).toBe('sent')
+    follower.close() // before the leader's ack crossed the channel
+    await settle()
+    expect(g.server.received).toEqual(['m'])
+    follower.dispose()
+    expect(drops).toEqual([])
+  })
+})
