@@ -13,7 +13,9 @@ export function modelSettings(
   const runs = Number(process.env[runsVar] ?? defaultRuns)
   if (!Number.isInteger(runs) || runs < 1)
     throw new RangeError(`${runsVar} must be a positive integer, got ${runs}`)
-  const given = process.env.MODEL_SEED
+  // CI replays one seed, so that a submission is judged on the same sequences every time; a
+  // developer's run explores a fresh one (printed, to replay what it finds).
+  const given = process.env.MODEL_SEED ?? (process.env.CI ? String(CI_SEED) : undefined)
   const seed =
     given === undefined ? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0 : Number(given)
   if (!Number.isInteger(seed)) throw new RangeError(`MODEL_SEED must be an integer, got ${given}`)
@@ -73,3 +75,6 @@ export function failure(
     lines.push('last events:', ...tail.map((l) => `  ${l}`))
   return new Error(lines.join('\n'))
 }
+
+/** The seed CI runs (any seed must pass; this one is fixed so that CI is repeatable). */
+const CI_SEED = 20261203
