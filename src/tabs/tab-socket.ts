@@ -1,7 +1,13 @@
 import type { RawData } from '../codec'
 import { ClosedError } from '../errors'
 import type { SendResult } from '../flow'
-import { normalizeOptions, webSocketOf, type Normalized, type SocketOptions } from '../options'
+import {
+  isPlainObject,
+  normalizeOptions,
+  webSocketOf,
+  type Normalized,
+  type SocketOptions,
+} from '../options'
 import type { SteadySocketOptions } from '../socket'
 import { toWebSocketUrl, validateClose, type UrlSource } from '../url'
 import { checkTimeout } from '../wait'
@@ -70,7 +76,15 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
       typeof protocolsOrOptions === 'string' || Array.isArray(protocolsOrOptions)
         ? { protocols: protocolsOrOptions }
         : (protocolsOrOptions ?? {})
-    const { channel, locks, BroadcastChannel: Channel, ...rest } = all
+    // A Map or a class instance throws (normalizeOptions names it); only own properties count,
+    // so a polluted Object.prototype.channel changes nothing.
+    if (!isPlainObject(all)) normalizeOptions(all as never)
+    const { channel: _c, locks: _l, BroadcastChannel: _b, ...rest } = all
+    const own = <K extends keyof TabSocketOptions<In, Out>>(key: K) =>
+      Object.hasOwn(all, key) ? all[key] : undefined
+    const channel = own('channel')
+    const locks = own('locks')
+    const Channel = own('BroadcastChannel')
     const o = normalizeOptions(rest as SocketOptions<In, Out, TabSocket<In, Out>>)
     // Checked here: the socket itself is made later, in whichever tab leads.
     webSocketOf(o)

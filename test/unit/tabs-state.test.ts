@@ -282,3 +282,21 @@ describe('TabSocket: a follower that closes right after sending', () => {
     expect(drops).toEqual([])
   })
 })
+
+describe('TabSocket: options are a plain object, read by own properties', () => {
+  test('a Map as the options throws a TypeError naming them', () => {
+    expect(() => new TabSocket(URL, new Map() as never)).toThrow(TypeError)
+    expect(() => new TabSocket(URL, new Map() as never)).toThrow('options')
+  })
+
+  test('a polluted Object.prototype.channel changes nothing', () => {
+    const proto = Object.prototype as { channel?: unknown }
+    proto.channel = 42
+    try {
+      const g = group(1)
+      expect(g.sockets[0]!.status).not.toBe('closed')
+    } finally {
+      delete proto.channel
+    }
+  })
+})
