@@ -53,12 +53,12 @@ export function dial(
   else ws.onmessage = h.frame
   ws.onerror = () =>
     h.error(
+      // Kept in production builds: whether the server refused or the connection broke is what
+      // an application logs and reacts to.
       new ConnectError(
-        process.env.NODE_ENV !== 'production'
-          ? opened
-            ? `steadysocket: the connection to ${url} failed`
-            : `steadysocket: could not connect to ${url}`
-          : url,
+        opened
+          ? `steadysocket: the connection to ${url} failed`
+          : `steadysocket: could not connect to ${url}`,
       ),
     )
   ws.onclose = (e) => h.close({ code: e.code, reason: e.reason, wasClean: e.wasClean })
