@@ -113,7 +113,7 @@ export class Ledger {
       const a = firsts[i - 1]!
       const b = firsts[i]!
       if (a.order! > b.order!) {
-        out.push(`${a.id} (sent as #${a.order}) first arrived after ${b.id} (sent as #${b.order})`)
+        out.push(`${b.id} (sent as #${b.order}) first arrived after ${a.id} (sent as #${a.order})`)
         break
       }
     }
@@ -168,9 +168,10 @@ export class Ledger {
     if (m.handshake) return true
     const first = m.deliveries[0]!
     const s = this.#sock(first.sock)
-    // A late transmission by a socket closed by the user, or abandoned without recoverUnsent.
+    // A late transmission by a socket closed by the user, abandoned without recoverUnsent, or
+    // abandoned and read after the documented wait (the message was put back meanwhile).
     const late = s.closedAt !== undefined && first.at >= s.closedAt
-    return late && (s.userClosed || !this.recoverUnsent)
+    return late && (s.userClosed || !this.recoverUnsent || this.#mayRepeat(m))
   }
 }
 

@@ -82,6 +82,8 @@ export class SocketHarness {
   #env: Env
   #WS: typeof FakeWebSocket
   readonly #natives = new Map<FakeWebSocket, SockRecord>()
+  /** Every native socket not yet seen CLOSING or CLOSED. */
+  #maybeLive: FakeWebSocket[] = []
   readonly #answered = new Set<FakeConnection>()
   #answer: Config['answer']
   #pongs = true
@@ -304,6 +306,7 @@ export class SocketHarness {
     }
     this.sockets.push(rec)
     this.#natives.set(ws, rec)
+    this.#maybeLive.push(ws)
     this.#note(`native socket #${rec.idx} created`)
     if (this.#disposed)
       this.#violate('created', `native socket #${rec.idx} created after dispose()`)
@@ -892,11 +895,25 @@ export class SocketHarness {
         }
         break
       case 'tick':
-        await vi.advanceTimersByTimeAsync(step.ms)
+        await this.#advance(step.ms)
         break
     }
     await microtasks()
     this.checkState(`after step '${label}'`)
+  }
+
+  /**
+   * Moves the fake clock in slices and stops early once an invariant broke: a retry loop gone
+   * wrong (a delay of 0 or NaN) would otherwise cost thousands of attempts per failing run, and
+   * fast-check replays failing runs many times while it shrinks them.
+   */
+  async #advance(ms: number): Promise<void> {
+    let left = ms
+    do {
+      const slice = Math.min(left, 250)
+      await vi.advanceTimersByTimeAsync(slice)
+      left -= slice
+    } while (left > 0 && this.violations.length === 0)
   }
 
   #interrupt(): void {
@@ -935,7 +952,7 @@ export class SocketHarness {
       2 * cfg.connectTimeout +
       (r ? 2 * Math.max(r.maxDelay, customDelay(20)) : 0) +
       3000
-    await vi.advanceTimersByTimeAsync(wait)
+    await this.#advance(wait)
     await microtasks()
     this.checkState('after the final wait')
     const s = this.socket
@@ -948,7 +965,7 @@ export class SocketHarness {
     this.#step = 'dispose() at the end'
     this.#note('▶ final: dispose()')
     this.perform({ do: 'dispose' }, 'step')
-    await vi.advanceTimersByTimeAsync(60_000)
+    await this.#advance(60_000)
     await microtasks()
     this.checkState('after the final dispose()')
     const timers = vi.getTimerCount()
@@ -968,7 +985,7 @@ export class SocketHarness {
   checkState(where: string): void {
     const s = this.socket
     this.#consistent(where)
-    const live = this.server.live
+    const live = this.#live()
     const st = s.status
     if ((st === 'closed' || st === 'closing' || st === 'reconnecting') && live.length > 0)
       this.#violate('live', `${where}: status '${st}' with a live native socket`)
@@ -976,12 +993,12 @@ export class SocketHarness {
     // 'open' may stand on a socket that is no longer live; once everything ran it may not.
     const newest = this.sockets.length - 1
     const settled = vi.getTimerCount() === 0 || this.#friendly
-    if (st === 'open' && live.some((c) => this.#natives.get(c.socket)?.idx !== newest))
+    if (st === 'open' && live.some((ws) => this.#natives.get(ws)?.idx !== newest))
       this.#violate(
         'live',
         `${where}: status 'open' with a live native socket that is not the newest`,
       )
-    else if (st === 'open' && settled && !(live.length === 1 && live[0]!.socket.readyState === 1))
+    else if (st === 'open' && settled && !(live.length === 1 && live[0]!.readyState === 1))
       this.#violate('live', `${where}: status 'open' without an open native socket`)
     if (st === 'reconnecting' && vi.getTimerCount() === 0)
       this.#violate(
@@ -1019,12 +1036,22 @@ export class SocketHarness {
   }
 
   #checkLive(where: string): void {
-    const live = this.server.live
+    const live = this.#live()
     if (live.length > 1)
       this.#violate(
         'live',
-        `${where}: ${live.length} live native sockets (#${live.map((c) => this.#natives.get(c.socket)?.idx).join(', #')})`,
+        `${where}: ${live.length} live native sockets (#${live.map((ws) => this.#natives.get(ws)?.idx).join(', #')})`,
       )
+  }
+
+  /**
+   * The native sockets CONNECTING or OPEN: server.live without scanning every connection ever
+   * made (a retry loop makes thousands, and this runs inside every hook).
+   */
+  #live(): FakeWebSocket[] {
+    const live = this.#maybeLive.filter((ws) => ws.readyState <= 1)
+    this.#maybeLive = live
+    return live
   }
 
   #violate(kind: Kind, what: string): false {
