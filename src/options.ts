@@ -157,11 +157,11 @@ export const MAX_DELAY = 2147483647
 
 /** The defaults, as one frozen object. Sub-objects apply when that feature is on. */
 export const DEFAULTS = deepFreeze({
-  /** Default of {@link SteadySocketOptions.binaryType}. */
+  /** Default of {@link SocketOptions.binaryType}. */
   binaryType: 'blob' as BinaryType,
-  /** Default of {@link SteadySocketOptions.autoConnect}. */
+  /** Default of {@link SocketOptions.autoConnect}. */
   autoConnect: true,
-  /** Default of {@link SteadySocketOptions.connectTimeout}, in ms. */
+  /** Default of {@link SocketOptions.connectTimeout}, in ms. */
   connectTimeout: 10000,
   /** Reconnection is on by default, with these settings. */
   reconnect: {
@@ -196,7 +196,7 @@ export const DEFAULTS = deepFreeze({
     /** Default of {@link BackpressureOptions.lowWaterMark}, in bytes (256 KiB). */
     lowWaterMark: 262144,
   },
-  /** Default of {@link SteadySocketOptions.recoverUnsent}. */
+  /** Default of {@link SocketOptions.recoverUnsent}. */
   recoverUnsent: true,
   /** The heartbeat is off by default; `heartbeat: true` uses these settings. */
   heartbeat: {
@@ -207,7 +207,7 @@ export const DEFAULTS = deepFreeze({
     /** Default of {@link HeartbeatOptions.message}. */
     message: 'ping' as RawData | (() => RawData),
   },
-  /** Default of {@link SteadySocketOptions.watchNetwork}. */
+  /** Default of {@link SocketOptions.watchNetwork}. */
   watchNetwork: true,
 })
 
