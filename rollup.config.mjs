@@ -2,6 +2,8 @@ import typescript from '@rollup/plugin-typescript'
 import terser from '@rollup/plugin-terser'
 import { nodeResolve } from '@rollup/plugin-node-resolve'
 import { dts } from 'rollup-plugin-dts'
+import MagicString from 'magic-string'
+import { readFileSync, readdirSync } from 'node:fs'
 
 // Every package entry: later entries (react, vue, svelte, testing, tabs) are added here and share
 // the core through rollup's chunking instead of each bundling their own copy of the class.
@@ -33,13 +35,46 @@ const production = () => ({
       ? { code: code.replaceAll('process.env.NODE_ENV', '"production"'), map: null }
       : null,
 })
+// Internal members shared between classes (`protected _phase`, marked @internal) cannot be
+// `#private`, so minifiers keep their names: they are renamed to two characters here, with one
+// table for every build and entry (sorted names, so the same name always gets the same short
+// one). Only names declared as protected/private members in src/ are touched.
+const internalNames = (() => {
+  const names = new Set()
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = `${dir}/${e.name}`
+      if (e.isDirectory()) walk(path)
+      else if (path.endsWith('.ts'))
+        for (const m of readFileSync(path, 'utf8').matchAll(
+          /\b(?:protected|private)\s+(?:readonly\s+|abstract\s+)*(_[a-zA-Z]\w*)/g,
+        ))
+          names.add(m[1])
+    }
+  }
+  walk('src')
+  const short = (i) => `_${i.toString(36)}`
+  return new Map([...names].sort().map((name, i) => [name, short(i)]))
+})()
+const mangle = () => ({
+  name: 'internal-names',
+  transform(code, id) {
+    if (!id.includes('/src/')) return null
+    const s = new MagicString(code)
+    for (const m of code.matchAll(/\b_[a-zA-Z]\w*\b/g)) {
+      const to = internalNames.get(m[0])
+      if (to) s.overwrite(m.index, m.index + m[0].length, to)
+    }
+    return s.hasChanged() ? { code: s.toString(), map: s.generateMap({ hires: true }) } : null
+  },
+})
 const external = (id) => id === 'mitt' || /^(react|vue|svelte)(\/|$)/.test(id)
 
 export default [
   {
     input: entries,
     external,
-    plugins: [ts()],
+    plugins: [ts(), mangle()],
     output: [
       {
         dir: 'dist',
@@ -61,7 +96,7 @@ export default [
   {
     input: entries,
     external,
-    plugins: [dts({ tsconfig: './tsconfig.build.json' })],
+    plugins: [dts({ tsconfig: './tsconfig.build.json', compilerOptions: { stripInternal: true } })],
     output: [
       {
         dir: 'dist',
@@ -82,7 +117,7 @@ export default [
   {
     // Script-tag build: mitt is bundled in, the global is the class itself.
     input: 'src/umd.ts',
-    plugins: [nodeResolve(), ts(), production()],
+    plugins: [nodeResolve(), ts(), mangle(), production()],
     output: [
       {
         file: 'dist/steadysocket.umd.js',
@@ -104,7 +139,7 @@ export default [
   {
     // Script-tag build of steadysocket/tabs (self-contained): the global `TabSocket` is the class.
     input: 'src/tabs/umd.ts',
-    plugins: [nodeResolve(), ts(), production()],
+    plugins: [nodeResolve(), ts(), mangle(), production()],
     output: {
       file: 'dist/steadysocket-tabs.umd.min.js',
       format: 'umd',

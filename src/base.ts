@@ -33,12 +33,12 @@ export abstract class SocketBase<
   E extends SteadySocketEvents<In, Out>,
   S extends Snapshot,
 > extends SocketSurface<E> {
-  /** The typed events. */
-  protected readonly ev: Emitter<E>
-  /** `opened()` and `flush()` promises: each looks again whenever the state may have changed. */
-  protected readonly waiters = new Set<() => void>()
-  /** Set first thing in `dispose()`. */
-  protected disposed = false
+  /** The typed events. @internal */
+  protected readonly _ev: Emitter<E>
+  /** `opened()` and `flush()` promises: each looks again whenever the state may have changed. @internal */
+  protected readonly _waiters = new Set<() => void>()
+  /** Set first thing in `dispose()`. @internal */
+  protected _disposed = false
   readonly #subs = new Set<() => void>()
   readonly #codec: Codec<In, Out> | undefined
   #binary: BinaryType
@@ -48,19 +48,19 @@ export abstract class SocketBase<
 
   constructor(ev: Emitter<E>, codec: Codec<In, Out> | undefined, binaryType: BinaryType) {
     super(ev)
-    this.ev = ev
+    this._ev = ev
     this.#codec = codec
     this.#binary = binaryType
   }
 
-  /** The snapshot's fields as they are now (`readyState` is derived from `status`). */
-  protected abstract fields(): Omit<S, 'readyState'>
+  /** The snapshot's fields as they are now (`readyState` is derived from `status`). @internal */
+  protected abstract _fields(): Omit<S, 'readyState'>
 
-  /** Applies a new `binaryType` to the socket(s) this class writes to (see `adoptBinaryType`). */
-  protected abstract applyBinaryType(value: BinaryType): void
+  /** Applies a new `binaryType` to the socket(s) this class writes to (see `adoptBinaryType`). @internal */
+  protected abstract _applyBinaryType(value: BinaryType): void
 
-  /** Records a decode failure in the state and announces it as an `error` event. */
-  protected abstract decodeFailed(error: DecodeError): void
+  /** Records a decode failure in the state and announces it as an `error` event. @internal */
+  protected abstract _decodeFailed(error: DecodeError): void
 
   /**
    * Applied to every native socket, including after reconnects: `'blob'`, `'arraybuffer'`, or
@@ -77,11 +77,11 @@ export abstract class SocketBase<
   set binaryType(value: BinaryType) {
     // As the native setter: converted to a string, never a throw for an unknown type.
     this.#binary = String(value)
-    this.applyBinaryType(this.#binary)
+    this._applyBinaryType(this.#binary)
   }
 
-  /** Sets `binaryType` on a native socket; what it kept (it ignores a type it lacks) is ours. */
-  protected adoptBinaryType(ws: { binaryType: string }): void {
+  /** Sets `binaryType` on a native socket; what it kept (it ignores a type it lacks) is ours. @internal */
+  protected _adoptBinaryType(ws: { binaryType: string }): void {
     ws.binaryType = this.#binary
     const kept: unknown = ws.binaryType
     if (typeof kept === 'string') this.#binary = kept
@@ -90,7 +90,7 @@ export abstract class SocketBase<
   /** The current state snapshot (referentially stable until it changes). For `useSyncExternalStore`. */
   getSnapshot = (): S => {
     const s = this.#snap
-    const now = this.fields() as Record<string, unknown>
+    const now = this._fields() as Record<string, unknown>
     if (s !== undefined) {
       let same = true
       for (const key in now) if (now[key] !== (s as Record<string, unknown>)[key]) same = false
@@ -107,8 +107,8 @@ export abstract class SocketBase<
 
   /** Resolves when open (at once if it is); rejects if the socket is or becomes `closed`, or on timeout. */
   opened(options?: { timeout?: number }): Promise<void> {
-    return this.wait('opened()', options?.timeout, () =>
-      this.disposed
+    return this._wait('opened()', options?.timeout, () =>
+      this._disposed
         ? new ClosedError('steadysocket: the socket was disposed')
         : this.status === 'open'
           ? true
@@ -118,33 +118,34 @@ export abstract class SocketBase<
     )
   }
 
-  /** A promise `check` settles, looked at again on every `runWaiters()` (see `waitFor`). */
-  protected wait(
+  /** A promise `check` settles, looked at again on every `runWaiters()` (see `waitFor`). @internal */
+  protected _wait(
     what: string,
     timeout: number | undefined,
     check: () => boolean | Error,
     cleanup?: () => void,
   ): Promise<void> {
     checkTimeout(what, timeout)
-    return waitFor(this.waiters, what, timeout, check, cleanup)
+    return waitFor(this._waiters, what, timeout, check, cleanup)
   }
 
-  protected runWaiters(): void {
-    if (this.waiters.size > 0) for (const run of [...this.waiters]) run()
+  /** @internal */
+  protected _runWaiters(): void {
+    if (this._waiters.size > 0) for (const run of [...this._waiters]) run()
   }
 
-  /** Tells subscribers once if the snapshot changed since they were last told. */
-  protected notify(): void {
+  /** Tells subscribers once if the snapshot changed since they were last told. @internal */
+  protected _notify(): void {
     const snap = this.getSnapshot()
     if (snap === this.#told) return
     this.#told = snap
     for (const fn of [...this.#subs]) call(fn, undefined)
   }
 
-  /** An inbound frame: decoded and emitted; the compatible surface sees it raw, as native would. */
-  protected receive(raw: RawData): void {
+  /** An inbound frame: decoded and emitted; the compatible surface sees it raw, as native would. @internal */
+  protected _receive(raw: RawData): void {
     const codec = this.#codec
-    if (codec === undefined) this.ev.emit('message', raw as In)
+    if (codec === undefined) this._ev.emit('message', raw as In)
     else {
       let message: In | undefined
       let failed = false
@@ -152,7 +153,7 @@ export abstract class SocketBase<
         message = codec.decode(raw)
       } catch (error) {
         failed = true
-        this.decodeFailed(
+        this._decodeFailed(
           new DecodeError(
             process.env.NODE_ENV !== 'production'
               ? `steadysocket: could not decode a frame: ${describe(error)}`
@@ -164,31 +165,34 @@ export abstract class SocketBase<
           ),
         )
       }
-      if (!failed) this.ev.emit('message', message as In)
+      if (!failed) this._ev.emit('message', message as In)
     }
-    if (this.hasCompat('message')) this.dispatchCompat({ type: 'message', data: raw })
+    if (this._hasCompat('message')) this._dispatchCompat({ type: 'message', data: raw })
   }
 
-  protected emitError(error: SteadySocketError): void {
-    this.ev.emit('error', error)
-    if (this.hasCompat('error')) this.dispatchCompat({ type: 'error', error })
+  /** @internal */
+  protected _emitError(error: SteadySocketError): void {
+    this._ev.emit('error', error)
+    if (this._hasCompat('error')) this._dispatchCompat({ type: 'error', error })
   }
 
-  protected emitClose(close: CloseInfo, willReconnect: boolean): void {
-    this.ev.emit('close', { ...close, willReconnect })
-    if (this.hasCompat('close')) this.dispatchCompat({ type: 'close', ...close })
+  /** @internal */
+  protected _emitClose(close: CloseInfo, willReconnect: boolean): void {
+    this._ev.emit('close', { ...close, willReconnect })
+    if (this._hasCompat('close')) this._dispatchCompat({ type: 'close', ...close })
   }
 
-  protected emitOpen(isReconnect: boolean): void {
-    this.ev.emit('open', { isReconnect })
-    if (this.status === 'open' && this.hasCompat('open')) this.dispatchCompat({ type: 'open' })
+  /** @internal */
+  protected _emitOpen(isReconnect: boolean): void {
+    this._ev.emit('open', { isReconnect })
+    if (this.status === 'open' && this._hasCompat('open')) this._dispatchCompat({ type: 'open' })
   }
 
-  /** The end of `dispose()`: pending promises settle (rejected), every listener goes. */
-  protected released(): void {
-    this.runWaiters()
-    this.ev.clear()
-    this.clearCompat()
+  /** The end of `dispose()`: pending promises settle (rejected), every listener goes. @internal */
+  protected _released(): void {
+    this._runWaiters()
+    this._ev.clear()
+    this._clearCompat()
     this.#subs.clear()
   }
 }

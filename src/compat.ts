@@ -89,12 +89,13 @@ export class CompatTarget {
     if (list) this.#compat[type] = list.filter((r) => r.fn !== listener)
   }
 
-  /** Whether anything listens on the compatible surface (lets the hot path skip building events). */
-  protected hasCompat(type: keyof CompatEventMap): boolean {
+  /** Whether anything listens on the compatible surface (lets the hot path skip building events). @internal */
+  protected _hasCompat(type: keyof CompatEventMap): boolean {
     return this[HANDLER[type]] !== null || (this.#compat[type]?.length ?? 0) > 0
   }
 
-  protected dispatchCompat<K extends keyof CompatEventMap>(init: CompatEventMap[K]): void {
+  /** @internal */
+  protected _dispatchCompat<K extends keyof CompatEventMap>(init: CompatEventMap[K]): void {
     const type = init.type as K
     const event = { ...init, target: this, currentTarget: this } as WithTarget<CompatEventMap[K]>
     // Called with `this` = the socket, as native handlers are; what is not a function is ignored.
@@ -113,7 +114,8 @@ export class CompatTarget {
     }
   }
 
-  protected clearCompat(): void {
+  /** @internal */
+  protected _clearCompat(): void {
     this.#compat = {}
     this.onopen = this.onmessage = this.onerror = this.onclose = null
   }

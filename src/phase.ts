@@ -63,6 +63,9 @@ export const TRANSITIONS: { readonly [S in Status]: readonly Status[] } = {
   reconnecting: ['connecting', 'closed'],
 }
 
+/** A new `closed` phase (each is a token of its own). */
+export const closed = (stranded = 0): Closed => ({ status: 'closed', stranded })
+
 /** The native socket a phase holds, if any. */
 export function socketOf(phase: Phase): WebSocketLike | null {
   return 'ws' in phase ? phase.ws : null

@@ -75,7 +75,8 @@ export abstract class TabState<In, Out> extends SocketBase<
     return this.#extensions
   }
 
-  protected fields(): Omit<TabSnapshot, 'readyState'> {
+  /** @internal */
+  protected _fields(): Omit<TabSnapshot, 'readyState'> {
     return {
       status: this.#status,
       attempt: this.#attempt,
@@ -86,17 +87,18 @@ export abstract class TabState<In, Out> extends SocketBase<
     }
   }
 
-  protected decodeFailed(error: DecodeError): void {
+  /** @internal */
+  protected _decodeFailed(error: DecodeError): void {
     this.#lastError = error
-    this.emitError(error)
-    this.announce()
+    this._emitError(error)
+    this._announce()
   }
 
-  /** The shared socket opened (after `status` and `open` were told). */
-  protected abstract reopened(): void
+  /** The shared socket opened (after `status` and `open` were told). @internal */
+  protected abstract _reopened(): void
 
-  /** Commits the shared socket's state, as this tab's own socket or the leader reported it. */
-  protected mirror(s: SocketState<SteadySocketError>): void {
+  /** Commits the shared socket's state, as this tab's own socket or the leader reported it. @internal */
+  protected _mirror(s: SocketState<SteadySocketError>): void {
     this.#status = s.status
     this.#attempt = s.attempt
     this.#url = s.url
@@ -112,47 +114,48 @@ export abstract class TabState<In, Out> extends SocketBase<
     if (e && e !== this.#sharedError) this.#lastError = this.#sharedError = e
   }
 
-  /** A socket event (this tab's socket's, or relayed): the state it reports is committed first. */
-  protected relayed(type: Relayed, payload: unknown, state: SocketState<SteadySocketError>): void {
-    this.mirror(state)
-    if (type === 'error') this.emitError(payload as SteadySocketError)
+  /** A socket event (this tab's socket's, or relayed): the state it reports is committed first. @internal */
+  protected _relayed(type: Relayed, payload: unknown, state: SocketState<SteadySocketError>): void {
+    this._mirror(state)
+    if (type === 'error') this._emitError(payload as SteadySocketError)
     else if (type === 'close') {
       const { willReconnect, ...close } = payload as SteadySocketEvents['close']
-      this.emitClose(close, willReconnect)
-    } else this.ev.emit(type, payload as never)
+      this._emitClose(close, willReconnect)
+    } else this._ev.emit(type, payload as never)
   }
 
   /**
    * This tab's own change (it joined, left, was hidden, or its leader went): commits `status` and
    * the close it reports, then announces them: `leader` if the lead changed, `close`, the rest.
+   * @internal
    */
-  protected move(status: Status, close?: CloseInfo): void {
+  protected _move(status: Status, close?: CloseInfo): void {
     this.#status = status
     if (close) this.#lastClose = close
     const led = this.isLeader
     if (led !== this.#led) {
       this.#led = led
-      this.ev.emit('leader', { isLeader: led })
+      this._ev.emit('leader', { isLeader: led })
     }
-    if (close) this.emitClose(close, status !== 'closed')
-    this.announce()
+    if (close) this._emitClose(close, status !== 'closed')
+    this._announce()
   }
 
-  /** Tells what was committed: subscribers (once), then `status` and `open` if the status changed. */
-  protected announce(): void {
-    this.notify()
+  /** Tells what was committed: subscribers (once), then `status` and `open` if the status changed. @internal */
+  protected _announce(): void {
+    this._notify()
     const status = this.#status
     const previous = this.#shown
     if (status !== previous) {
       this.#shown = status
-      this.ev.emit('status', { status, previous })
+      this._ev.emit('status', { status, previous })
       // Every tab derives its `open` from the state: a follower's is its view of the shared
       // socket opening (also when it joins late).
       if (status === 'open' && this.#status === status) {
-        this.emitOpen(this.#opens++ > 0)
-        this.reopened()
+        this._emitOpen(this.#opens++ > 0)
+        this._reopened()
       }
     }
-    this.runWaiters()
+    this._runWaiters()
   }
 }

@@ -98,17 +98,17 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
       post: (body) => this.#group?.post(body),
       // How the shared socket reaches this tab: from its own socket, or relayed by the leader.
       state: (state) => {
-        this.mirror(state)
-        this.announce()
+        this._mirror(state)
+        this._announce()
       },
-      event: (type, payload, state) => this.relayed(type, payload, state),
-      frame: (raw) => this.receive(raw),
-      drop: (messages, reason) => this.ev.emit('drop', { messages, reason }),
-      drain: () => this.ev.emit('drain', {}),
-      settled: () => this.runWaiters(),
+      event: (type, payload, state) => this._relayed(type, payload, state),
+      frame: (raw) => this._receive(raw),
+      drop: (messages, reason) => this._ev.emit('drop', { messages, reason }),
+      drain: () => this._ev.emit('drain', {}),
+      settled: () => this._runWaiters(),
       // What membership means for this tab.
       status: () => this.status,
-      move: (status, close) => this.move(status, close),
+      move: (status, close) => this._move(status, close),
       lead: (inherit) => this.#lead(inherit),
       resign: (code, reason, all) => this.#resign(code, reason, all),
       inherit: (queue) => this.#take(queue),
@@ -156,13 +156,15 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     return this.#leader !== null
   }
 
-  protected applyBinaryType(): void {
+  /** @internal */
+  protected _applyBinaryType(): void {
     // The leader's socket keeps what its native socket accepts (an unknown type is ignored).
     const L = this.#leader
-    if (L) this.adoptBinaryType(L.sock)
+    if (L) this._adoptBinaryType(L.sock)
   }
 
-  protected reopened(): void {
+  /** @internal */
+  protected _reopened(): void {
     // The leader flushed its queue on open: no backpressure is known any more.
     if (!this.#leader) this.#relay.opened()
   }
@@ -176,9 +178,9 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
    * `data` must be structured-cloneable (it crosses tabs).
    */
   send(data: Out): SendResult {
-    if (this.disposed) {
+    if (this._disposed) {
       // Heard only by listeners still attached while dispose() runs; a no-op afterwards.
-      this.ev.emit('drop', { messages: [data], reason: 'disposed' })
+      this._ev.emit('drop', { messages: [data], reason: 'disposed' })
       return 'dropped'
     }
     const relay = this.#relay
@@ -191,7 +193,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
   /** Joins the tab group if this tab left it (`close()`); else starts the shared socket if it is `closed`. */
   open(): void {
     const group = this.#group
-    if (this.disposed || group?.hidden) return
+    if (this._disposed || group?.hidden) return
     if (group && !group.joined) group.join()
     else if (this.#leader) this.#leader.sock.open()
     else group?.post({ t: 'cmd', c: 'open', code: 1000, reason: '' })
@@ -201,7 +203,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
   reconnect(code = 1000, reason = ''): void {
     validateClose(code, reason)
     const group = this.#group
-    if (this.disposed || group?.hidden) return
+    if (this._disposed || group?.hidden) return
     if (group && !group.joined) group.join()
     // The shared socket may wait in backoff: a hello only opens a closed one.
     if (this.#leader) this.#leader.sock.reconnect(code, reason)
@@ -218,7 +220,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     if (!L) return []
     const id = this.#relay.id
     const mine = L.sock.clearQueue((e) => e.o === id && (!which || which(e.d)))
-    this.runWaiters()
+    this._runWaiters()
     return mine.map((e) => e.d)
   }
 
@@ -244,7 +246,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     const L = this.#leader
     const id = relay.flush(L ? undefined : (this.#group?.leaderId ?? null))
     if (L) L.flush(relay.id, id)
-    return this.wait(
+    return this._wait(
       'flush()',
       options?.timeout,
       () => {
@@ -264,14 +266,14 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
    * once in a `drop` event (`'disposed'`). Later calls do nothing.
    */
   dispose(): void {
-    if (this.disposed) return
+    if (this._disposed) return
     // First: a listener of the events below can no longer rejoin or relay.
-    this.disposed = true
+    this._disposed = true
     if (this.#group) this.close()
     else this.#leader?.sock.dispose()
     const left = this.#relay.clear()
-    if (left.length > 0) this.ev.emit('drop', { messages: left, reason: 'disposed' })
-    this.released()
+    if (left.length > 0) this._ev.emit('drop', { messages: left, reason: 'disposed' })
+    this._released()
   }
 
   /** Same as `dispose()`, for `using socket = new TabSocket(url)`. */
@@ -301,7 +303,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     ))
     // The leader this tab followed is gone: to this tab, a lost connection, then a reconnect.
     if (this.#group)
-      this.move(was === 'open' ? 'reconnecting' : was, was === 'open' ? gone() : undefined)
+      this._move(was === 'open' ? 'reconnecting' : was, was === 'open' ? gone() : undefined)
     if (this.#leader !== L) return
     this.#take(inherit)
     const relay = this.#relay
