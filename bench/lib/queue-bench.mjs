@@ -2,12 +2,8 @@
 // esbuild) against a plain array with push()/shift(). Each measurement runs in a worker thread
 // that is terminated when it overruns its time cap: Array#shift is O(n) once the array's backing
 // store no longer fits V8's regular heap pages, so draining a million-element array takes minutes.
-import { build } from 'esbuild'
-import { mkdirSync } from 'node:fs'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
-
-const ROOT = new URL('../../', import.meta.url)
+import { isMainThread, parentPort, workerData } from 'node:worker_threads'
+import { bundleForNode, inWorker } from './node-worker.mjs'
 
 if (!isMainThread) {
   const { kind, pattern, n, depth, rounds, queueModule, counter } = workerData
@@ -43,42 +39,17 @@ if (!isMainThread) {
 
 function runWorker(data, capMs, queueModule) {
   const counter = new SharedArrayBuffer(4)
-  const worker = new Worker(fileURLToPath(import.meta.url), {
-    workerData: { ...data, queueModule, counter },
-  })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const done = Atomics.load(new Int32Array(counter), 0)
-      worker.terminate()
-      resolve({ nsPerItem: null, timedOut: true, capMs, dequeued: done })
-    }, capMs)
-    worker.once('message', (m) => {
-      clearTimeout(timer)
-      worker.terminate()
-      resolve(m)
-    })
-    worker.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-  })
+  return inWorker(import.meta.url, { ...data, queueModule, counter }, capMs, () => ({
+    nsPerItem: null,
+    timedOut: true,
+    capMs,
+    dequeued: Atomics.load(new Int32Array(counter), 0),
+  }))
 }
 
 /** Runs the micro-benchmark; `capMs` bounds each array run. */
 export async function queueBench({ n = 1_000_000, rounds = 5, capMs = 10_000, small = true } = {}) {
-  const tmp = new URL('bench/results/tmp/', ROOT)
-  mkdirSync(tmp, { recursive: true })
-  const outfile = fileURLToPath(new URL('queue.mjs', tmp))
-  await build({
-    entryPoints: [fileURLToPath(new URL('src/queue.ts', ROOT))],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'es2022',
-    outfile,
-    logLevel: 'silent',
-  })
-  const queueModule = pathToFileURL(outfile).href
+  const queueModule = await bundleForNode('src/queue.ts', 'queue.mjs')
   const results = []
   // A million items in and out, the same at 100 000 (where the array still finishes), and a
   // steady state of 1000 waiting items with a million enqueue/dequeue pairs.

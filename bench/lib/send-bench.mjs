@@ -3,12 +3,8 @@
 // socket adds each frame's size to bufferedAmount, as Chromium does, and "transmits" everything
 // between batches, so the recovery log grows and trims as it would in a tight loop. Each case
 // runs in its own worker thread (its own JIT state), interleaved round by round.
-import { build } from 'esbuild'
-import { mkdirSync } from 'node:fs'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
-
-const ROOT = new URL('../../', import.meta.url)
+import { isMainThread, parentPort, workerData } from 'node:worker_threads'
+import { bundleForNode, inWorker } from './node-worker.mjs'
 
 /** The cases: what is sent, to which socket state, with which options. */
 export const SEND_CASES = [
@@ -100,41 +96,13 @@ if (!isMainThread) {
   parentPort.postMessage(out)
 }
 
-async function bundle() {
-  const tmp = new URL('bench/results/tmp/', ROOT)
-  mkdirSync(tmp, { recursive: true })
-  const outfile = fileURLToPath(new URL('steadysocket-node.mjs', tmp))
-  await build({
-    entryPoints: [fileURLToPath(new URL('src/index.ts', ROOT))],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    outfile,
-    logLevel: 'silent',
-  })
-  return pathToFileURL(outfile).href
-}
-
 function runWorker(module, spec, rounds, batch) {
-  const worker = new Worker(fileURLToPath(import.meta.url), {
-    workerData: { module, spec, rounds, batch },
-  })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      worker.terminate()
-      reject(new Error(`send bench "${spec.name}" took over 60 s`))
-    }, 60_000)
-    worker.once('message', (m) => {
-      clearTimeout(timer)
-      worker.terminate()
-      resolve(m)
-    })
-    worker.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-  })
+  return inWorker(
+    import.meta.url,
+    { module, spec, rounds, batch },
+    60_000,
+    () => new Error(`send bench "${spec.name}" took over 60 s`),
+  )
 }
 
 /**
@@ -142,7 +110,7 @@ function runWorker(module, spec, rounds, batch) {
  * bundle to measure instead of src/ (to compare two versions under the same load).
  */
 export async function sendBench({ rounds = 15, batch = 2000, module } = {}) {
-  module ??= await bundle()
+  module ??= await bundleForNode('src/index.ts', 'steadysocket-node.mjs', 'neutral')
   const results = Object.fromEntries(SEND_CASES.map((c) => [c.name, []]))
   // Several short workers per case, interleaved, so a burst of load elsewhere hits every case.
   const chunks = 3
