@@ -294,8 +294,7 @@ const RULES: Rules = {
 export function normalizeOptions<In, Out, Self>(
   arg: string | string[] | SocketOptions<In, Out, Self> | null | undefined,
 ): Normalized<In, Out, Self> {
-  const o =
-    arg == null ? {} : typeof arg === 'string' || Array.isArray(arg) ? { protocols: arg } : arg
+  const o = typeof arg === 'string' || Array.isArray(arg) ? { protocols: arg } : (arg ?? {})
   const n = read('', o, RULES, {
     ...DEFAULTS,
     heartbeat: false,
@@ -303,8 +302,10 @@ export function normalizeOptions<In, Out, Self>(
   }) as Normalized<In, Out, Self>
   const bp = n.backpressure
   // A high-water mark below the default low one, with no low one given, brings the low one down.
+  // Reached only with a `backpressure` object given (the defaults are in order), and a low one
+  // given there is then above 0.
   if (bp && bp.lowWaterMark > bp.highWaterMark) {
-    if (own(own(o, 'backpressure'), 'lowWaterMark') !== undefined)
+    if (own((o as { backpressure?: unknown }).backpressure, 'lowWaterMark'))
       fail('backpressure.lowWaterMark', bp.lowWaterMark, [0, bp.highWaterMark])
     bp.lowWaterMark = bp.highWaterMark
   }
@@ -315,8 +316,9 @@ export function normalizeOptions<In, Out, Self>(
 
 /**
  * The options of one table (`prefix`: '' for the top level, else the section's name and a dot),
- * merged over `defaults` and checked. A section takes `true` (its defaults), `false` (off: null)
- * or a plain object; one not given takes its entry of `defaults` (`false` when off by default).
+ * given ones over `defaults`, every one checked; an unknown one throws. A section takes `true`
+ * (its defaults), `false` (off: null) or a plain object; one not given takes its entry of
+ * `defaults`: its defaults object, or `false` when it is off by default.
  */
 function read(prefix: string, given: unknown, rules: Rules, defaults: object): object {
   // A Map, a Date or a class instance would be read as no settings at all: say so instead.
@@ -324,14 +326,14 @@ function read(prefix: string, given: unknown, rules: Rules, defaults: object): o
   const out: Record<string, unknown> = { ...defaults }
   for (const [key, v] of Object.entries(given)) {
     if (v === undefined) continue
-    if (!hasOwn(rules, key)) fail(prefix + key, v, 'unknown')
+    if (!hasOwn(rules, key)) fail(prefix + key)
     out[key] = v
   }
   for (const [key, rule] of Object.entries(rules)) {
     const v = own(out, key)
     if (isPlainObject(rule)) {
-      const d = DEFAULTS[key as keyof typeof DEFAULTS] as object
-      out[key] = v === false ? null : read(prefix + key + '.', v === true ? d : v, rule, d)
+      const its = DEFAULTS[key as keyof typeof DEFAULTS] as object
+      out[key] = v === false ? null : read(prefix + key + '.', v === true ? {} : v, rule, its)
     } else {
       if (v !== undefined && !valid(rule, v)) fail(prefix + key, v, rule)
       out[key] = v
@@ -403,16 +405,16 @@ export function checkProtocols(protocols: string | string[]): true {
 }
 
 /**
- * Throws for an invalid option (`rule`: the rule it broke, a table, or 'unknown'): in development
- * with what it must be and what it got, in production with the option's name alone. A number out
- * of a range is a RangeError, anything else a TypeError.
+ * Throws for an invalid option (`rule`: the rule it broke or the table it is not in; none: an
+ * unknown option): in development with what it must be and what it got, in production with the
+ * option's name alone. A number out of a range is a RangeError, anything else a TypeError.
  */
-function fail(name: string, value: unknown, rule: Rule | Rules): never {
+function fail(name: string, value?: unknown, rule?: Rule | Rules): never {
   throw new (typeof value === 'number' && Array.isArray(rule) ? RangeError : TypeError)(
     process.env.NODE_ENV !== 'production'
-      ? rule === 'unknown'
-        ? `steadysocket: unknown option "${name}"`
-        : `steadysocket: option "${name}" must be ${describe(name, rule)}, got ${describeValue(value)}`
+      ? rule
+        ? `steadysocket: option "${name}" must be ${describe(name, rule)}, got ${describeValue(value)}`
+        : `steadysocket: unknown option "${name}"`
       : `steadysocket: option "${name}"`,
   )
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { DEFAULTS, normalizeOptions } from '../../src/options'
+import { checkProtocols, DEFAULTS, normalizeOptions } from '../../src/options'
 import { SteadySocket } from '../../src/index'
 import { FakeServer } from '../../src/testing/index'
 
@@ -66,6 +66,12 @@ describe('normalizeOptions', () => {
     [{ queue: { maxBytes: -5 } }, RangeError, /queue\.maxBytes/],
     [{ queue: 'yes' }, TypeError, /"queue" must be a boolean or a plain object/],
     [{ backpressure: { highWaterMark: 10, lowWaterMark: 20 } }, RangeError, /lowWaterMark/],
+    // Given, the default low mark is checked as any other: only one not given follows the high one.
+    [
+      { backpressure: { highWaterMark: 65536, lowWaterMark: 262144 } },
+      RangeError,
+      /lowWaterMark.*at most highWaterMark \(65536\)/,
+    ],
     [{ heartbeat: { interval: 0 } }, RangeError, /heartbeat\.interval.*from 1 to 2147483647/],
     [{ heartbeat: { timeout: 2 ** 31 } }, RangeError, /heartbeat\.timeout.*2147483647/],
     [{ heartbeat: { message: 42 } }, TypeError, /heartbeat\.message.*string, binary data/],
@@ -104,6 +110,15 @@ describe('normalizeOptions', () => {
         connectTimeout: 2 ** 31 - 1,
       }),
     ).not.toThrow()
+  })
+
+  test('checks subprotocols as the native constructor would, and refuses a non-string', () => {
+    expect(checkProtocols(['a', 'b'])).toBe(true)
+    expect(() => checkProtocols('a b')).toThrow(SyntaxError)
+    expect(() => checkProtocols(['a', 'a'])).toThrow(SyntaxError)
+    // What a provider returns is checked by the same function: a number is no subprotocol.
+    expect(() => checkProtocols(['a', 1] as never)).toThrow(TypeError)
+    expect(() => checkProtocols(5 as never)).toThrow(/option "protocols"/)
   })
 
   test('a high-water mark below the default low one brings the low one down when it is not given', () => {
