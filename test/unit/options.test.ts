@@ -307,6 +307,23 @@ describe('construction', () => {
     expect(() => new SteadySocket('ws://[::1', { WebSocket })).toThrow(SyntaxError)
   })
 
+  test('a protocols provider returning a non-string is one failed attempt, no socket made', async () => {
+    const server = new FakeServer()
+    const socket = new SteadySocket('ws://a.test', {
+      WebSocket: server.WebSocket,
+      reconnect: false,
+      protocols: () => ['chat', 1 as never],
+    })
+    const errors: unknown[] = []
+    socket.on('error', (e) => errors.push(e))
+    await new Promise((r) => setTimeout(r, 20))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ name: 'ProviderError' })
+    expect(String((errors[0] as Error).message)).toMatch(/protocols/)
+    expect(server.connections).toHaveLength(0)
+    socket.dispose()
+  })
+
   test('throws naming the WebSocket option when there is no implementation', () => {
     const g = globalThis as { WebSocket?: unknown }
     const saved = g.WebSocket
