@@ -233,83 +233,59 @@ export type Normalized<In, Out, Self = unknown> = {
   settleWithin: number
 }
 
-// One rule per option: how to check a value the user gave, and what kind of value it wants (a key
-// of describeKind's words). The defaults are valid by construction and are not checked.
-type Rule = [ok: (value: unknown) => boolean, kind: string, numeric?: true]
-const isNum = (v: unknown, max: number) => typeof v === 'number' && v >= 0 && v <= max
-const finite: Rule = [(v) => isNum(v, Number.MAX_VALUE), 'finite', true]
-// Timers fire at once beyond 2^31 − 1 ms (about 24.8 days) in browsers and Node: refuse such delays.
-const ms: Rule = [(v) => isNum(v, MAX_DELAY), 'ms', true]
-const positiveMs: Rule = [(v) => isNum(v, MAX_DELAY) && (v as number) > 0, 'positiveMs', true]
-const unbounded: Rule = [(v) => isNum(v, Infinity), 'unbounded', true]
-const func: Rule = [(v) => typeof v === 'function', 'function']
-const bool: Rule = [(v) => typeof v === 'boolean', 'boolean']
+// The validator is one table: each option's rule, a section's being a nested table of its own.
+// A rule is a `typeof` name, a range [min, max, ...strings also allowed] (a number out of it is a
+// RangeError), or a predicate. The defaults go through the same checks: they pass by construction.
+// `npm run size:floor` prices validation by stubbing this file from the declaration of RULES down
+// to isConstructor (it looks for the first "const" + " RULES", so no comment may say it): what is
+// declared above RULES must be pure, tree-shaken there when unused.
+type Range = [min: number, max: number, ...also: string[]]
+type Rule = string | Range | ((value: unknown) => unknown)
+type Rules = { [option: string]: Rule | Rules }
 
-const RULES: Record<string, Rule> = {
-  protocols: [
-    (v) =>
-      typeof v === 'function' ||
-      typeof v === 'string' ||
-      (Array.isArray(v) && v.every((p) => typeof p === 'string')),
-    'protocols',
-  ],
-  WebSocket: [isConstructor, 'WebSocket'],
-  // Which types exist is the WebSocket implementation's business: it ignores one it lacks.
-  binaryType: [(v) => typeof v === 'string', 'binaryType'],
-  autoConnect: bool,
+// Timers fire at once beyond 2^31 − 1 ms (about 24.8 days) in browsers and Node: refuse those.
+const ms: Range = [0, MAX_DELAY]
+// 5e-324 is the least number above 0.
+const positiveMs: Range = [5e-324, MAX_DELAY]
+const unbounded: Range = [0, Infinity]
+
+const RULES: Rules = {
+  protocols: (v) => typeof v === 'function' || checkProtocols(v as string | string[]),
+  WebSocket: isConstructor,
+  // Which binary types exist is the WebSocket implementation's business: it ignores one it lacks.
+  binaryType: 'string',
+  autoConnect: 'boolean',
   connectTimeout: ms,
-  recoverUnsent: bool,
-  handshake: func,
-  codec: [
-    (v) =>
-      typeof (v as Codec<unknown, unknown>)?.encode === 'function' &&
-      typeof (v as Codec<unknown, unknown>).decode === 'function',
-    'codec',
-  ],
-  watchNetwork: bool,
-  random: func,
-  'reconnect.initialDelay': ms,
-  'reconnect.maxDelay': ms,
-  'reconnect.factor': [(v) => typeof v === 'number' && v >= 1 && v < Infinity, 'factor', true],
-  'reconnect.jitter': [
-    (v) => v === 'full' || v === 'none' || (typeof v === 'number' && v > 0 && v <= 1),
-    'jitter',
-    true,
-  ],
-  'reconnect.maxRetries': unbounded,
-  'reconnect.minUptime': ms,
-  'reconnect.shouldReconnect': func,
-  'reconnect.delay': func,
-  'queue.maxMessages': unbounded,
-  'queue.maxBytes': unbounded,
-  'queue.overflow': [(v) => v === 'reject' || v === 'drop-oldest', 'overflow'],
-  'queue.ttl': finite,
-  'backpressure.highWaterMark': unbounded,
-  'backpressure.lowWaterMark': finite,
-  'heartbeat.interval': positiveMs,
-  'heartbeat.timeout': positiveMs,
-  'heartbeat.message': [
-    (v) => typeof v === 'string' || typeof v === 'function' || isBinary(v),
-    'message',
-  ],
-  'heartbeat.isPong': func,
-}
-
-// Every option name by section ('' for the top level), from the rules: what `withOwn` sets.
-const OWN: Record<string, string[]> = {}
-for (const path of Object.keys(RULES)) {
-  const dot = path.indexOf('.')
-  const section = dot < 0 ? '' : path.slice(0, dot)
-  ;(OWN[section] ??= []).push(path.slice(dot + 1))
-}
-
-// Sections that take `true` (their defaults), `false` (off) or an object; the value says
-// whether the section is on when the option is absent.
-const SECTIONS: Record<string, boolean> = {
-  reconnect: true,
-  queue: true,
-  backpressure: true,
-  heartbeat: false,
+  reconnect: {
+    initialDelay: ms,
+    maxDelay: ms,
+    factor: [1, Number.MAX_VALUE],
+    jitter: [5e-324, 1, 'full', 'none'],
+    maxRetries: unbounded,
+    minUptime: ms,
+    shouldReconnect: 'function',
+    delay: 'function',
+  },
+  queue: {
+    maxMessages: unbounded,
+    maxBytes: unbounded,
+    overflow: (v) => v === 'reject' || v === 'drop-oldest',
+    ttl: [0, Number.MAX_VALUE],
+  },
+  backpressure: { highWaterMark: unbounded, lowWaterMark: [0, Number.MAX_VALUE] },
+  recoverUnsent: 'boolean',
+  heartbeat: {
+    interval: positiveMs,
+    timeout: positiveMs,
+    message: (v) => typeof v === 'string' || typeof v === 'function' || isBinary(v),
+    isPong: 'function',
+  },
+  handshake: 'function',
+  codec: (v) =>
+    typeof (v as Codec<unknown, unknown>)?.encode === 'function' &&
+    typeof (v as Codec<unknown, unknown>).decode === 'function',
+  watchNetwork: 'boolean',
+  random: 'function',
 }
 
 /**
@@ -321,41 +297,78 @@ const SECTIONS: Record<string, boolean> = {
 export function normalizeOptions<In, Out, Self>(
   arg: string | string[] | SocketOptions<In, Out, Self> | null | undefined,
 ): Normalized<In, Out, Self> {
-  const o: Record<string, unknown> =
-    arg === undefined || arg === null
-      ? {}
-      : typeof arg === 'string' || Array.isArray(arg)
-        ? { protocols: arg }
-        : arg
-  if (!isPlainObject(o)) fail('options', o, 'options')
-  const out = withOwn('', { random: Math.random })
-  const defaults = DEFAULTS as Record<string, unknown>
-  for (const [key, value] of Object.entries(defaults))
-    out[key] = key in SECTIONS ? section(key, SECTIONS[key], value) : value
-  for (const [key, value] of Object.entries(o)) {
-    if (value === undefined) continue
-    if (key in SECTIONS) out[key] = section(key, value, defaults[key])
-    else out[key] = check(key, value)
-  }
-  const protocols = out.protocols
-  if (typeof protocols === 'string' || Array.isArray(protocols)) checkProtocols(protocols)
-  const bp = out.backpressure as BackpressureOptions | null
+  const o = typeof arg === 'string' || Array.isArray(arg) ? { protocols: arg } : (arg ?? {})
+  const n = read('', o, RULES, {
+    ...DEFAULTS,
+    heartbeat: false,
+    random: Math.random,
+  }) as Normalized<In, Out, Self>
+  const bp = n.backpressure
   // A high-water mark below the default low one, with no low one given, brings the low one down.
-  const given = hasOwn(o, 'backpressure') ? o.backpressure : undefined
-  const low = isPlainObject(given) && hasOwn(given, 'lowWaterMark') ? given.lowWaterMark : undefined
-  if (bp && low === undefined) bp.lowWaterMark = Math.min(bp.lowWaterMark, bp.highWaterMark)
+  // Reached only with a `backpressure` object given (the defaults are in order), and a low one
+  // given there is then above 0.
   if (bp && bp.lowWaterMark > bp.highWaterMark) {
-    fail(
-      'backpressure.lowWaterMark',
-      bp.lowWaterMark,
-      `at most highWaterMark (${bp.highWaterMark})`,
-      true,
-    )
+    if (own((o as { backpressure?: unknown }).backpressure, 'lowWaterMark'))
+      fail('backpressure.lowWaterMark', bp.lowWaterMark, [0, bp.highWaterMark])
+    bp.lowWaterMark = bp.highWaterMark
   }
-  const n = out as Normalized<In, Out, Self>
   n.minUptime = (n.reconnect ?? DEFAULTS.reconnect).minUptime
   n.settleWithin = n.connectTimeout || n.heartbeat?.timeout || DEFAULTS.connectTimeout
   return n
+}
+
+/**
+ * The options of one table (`prefix`: '' for the top level, else the section's name and a dot),
+ * given ones over `defaults`, every one checked; an unknown one throws. A section takes `true`
+ * (its defaults), `false` (off: null) or a plain object; one not given takes its entry of
+ * `defaults`: its defaults object, or `false` when it is off by default.
+ */
+function read(prefix: string, given: unknown, rules: Rules, defaults: object): object {
+  // A Map, a Date or a class instance would be read as no settings at all: say so instead.
+  if (!isPlainObject(given)) fail(prefix.slice(0, -1) || 'options', given, rules)
+  const out: Record<string, unknown> = { ...defaults }
+  for (const [key, v] of Object.entries(given)) {
+    if (v === undefined) continue
+    if (!hasOwn(rules, key)) fail(prefix + key)
+    out[key] = v
+  }
+  for (const [key, rule] of Object.entries(rules)) {
+    const v = own(out, key)
+    if (isPlainObject(rule)) {
+      const its = DEFAULTS[key as keyof typeof DEFAULTS] as object
+      out[key] = v === false ? null : read(prefix + key + '.', v === true ? {} : v, rule, its)
+    } else {
+      if (v !== undefined && !valid(rule, v)) fail(prefix + key, v, rule)
+      out[key] = v
+    }
+  }
+  return out
+}
+
+function valid(rule: Rule, v: unknown): unknown {
+  return typeof rule === 'string'
+    ? typeof v === rule
+    : typeof rule === 'function'
+      ? rule(v)
+      : typeof v === 'number'
+        ? v >= rule[0] && v <= rule[1]
+        : rule.includes(v as string, 2)
+}
+
+/** The value of an own property of `o`, else `undefined`: never one from `Object.prototype`. */
+function own(o: unknown, key: string): unknown {
+  return isPlainObject(o) && hasOwn(o, key) ? o[key] : undefined
+}
+
+function hasOwn(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key)
+}
+
+/** An object literal, `Object.create(null)`, or one from another realm: no Map, Date, array or class. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value) as object | null
+  return proto === null || Object.getPrototypeOf(proto) === null
 }
 
 /** The WebSocket constructor to use: the option, else the global one; a clear error when there is none. */
@@ -374,12 +387,16 @@ export function webSocketOf(o: {
   return WS
 }
 
-/** Throws like `new WebSocket(url, protocols)` for what could never connect: a bad or repeated name. */
-export function checkProtocols(protocols: string | string[]): void {
-  const list = typeof protocols === 'string' ? [protocols] : protocols
+/**
+ * Throws like `new WebSocket(url, protocols)` for what could never connect: a bad or repeated
+ * name (a SyntaxError), or one that is no string (a TypeError). Returns true.
+ */
+export function checkProtocols(protocols: string | string[]): true {
+  const list = ([] as unknown[]).concat(protocols)
   list.forEach((p, i) => {
+    if (typeof p !== 'string') fail('protocols', protocols, RULES.protocols as Rule)
     // An HTTP token (RFC 9110 tchar): what a Sec-WebSocket-Protocol element may contain.
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p) || list.indexOf(p) !== i) {
+    if (!/^[\w!#$%&'*+.^`|~-]+$/.test(p) || list.indexOf(p) !== i) {
       throw new SyntaxError(
         process.env.NODE_ENV !== 'production'
           ? `steadysocket: option "protocols" has an invalid or repeated subprotocol "${p}"`
@@ -387,81 +404,46 @@ export function checkProtocols(protocols: string | string[]): void {
       )
     }
   })
-}
-
-function check(name: string, value: unknown): unknown {
-  const rule = RULES[name]
-  if (!rule) throw new TypeError(`steadysocket: unknown option "${name}"`)
-  if (!rule[0](value)) fail(name, value, rule[1], rule[2])
-  return value
-}
-
-/** `true` → a copy of the defaults, `false` → null, an object → checked and merged over the defaults. */
-function section(name: string, value: unknown, defaults: unknown): object | null {
-  if (value === false) return null
-  if (value === true) return withOwn(name, { ...(defaults as object) })
-  // A Map, a Date or a class instance would be read as no settings at all: say so instead.
-  if (!isPlainObject(value)) fail(name, value, 'section')
-  const out = withOwn(name, { ...(defaults as object) })
-  for (const [key, v] of Object.entries(value))
-    if (v !== undefined) out[key] = check(`${name}.${key}`, v)
-  return out
+  return true
 }
 
 /**
- * `o` with every option of `section` ('' for the top level) that it lacks set to `undefined` as
- * an own property: reading an option never falls through to `Object.prototype`.
+ * Throws for an invalid option (`rule`: the rule it broke or the table it is not in; none: an
+ * unknown option): in development with what it must be and what it got, in production with the
+ * option's name alone. A number out of a range is a RangeError, anything else a TypeError.
  */
-function withOwn(section: string, o: Record<string, unknown>): Record<string, unknown> {
-  for (const key of OWN[section] ?? []) if (!hasOwn(o, key)) o[key] = undefined
-  return o
-}
-
-/** An object literal, `Object.create(null)`, or one from another realm: no Map, Date, array or class. */
-function hasOwn(o: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(o, key)
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value) as object | null
-  return proto === null || Object.getPrototypeOf(proto) === null
-}
-
-/**
- * Throws for an invalid option: in development with what it must be (`expected`: a kind, see
- * describeKind, or words) and what it got; in production with the option's name alone.
- */
-function fail(name: string, value: unknown, expected: string, numeric?: boolean): never {
-  const E = numeric && typeof value === 'number' ? RangeError : TypeError
-  throw new E(
+function fail(name: string, value?: unknown, rule?: Rule | Rules): never {
+  throw new (typeof value === 'number' && Array.isArray(rule) ? RangeError : TypeError)(
     process.env.NODE_ENV !== 'production'
-      ? `steadysocket: option "${name}" must be ${describeKind(expected)}, got ${describeValue(value)}`
+      ? rule
+        ? `steadysocket: option "${name}" must be ${describe(name, rule)}, got ${describeValue(value)}`
+        : `steadysocket: unknown option "${name}"`
       : `steadysocket: option "${name}"`,
   )
 }
 
-/** What each kind of value (a Rule's `kind`) is, in words: development messages only. */
-function describeKind(kind: string): string {
-  const words: Record<string, string> = {
-    finite: 'a non-negative finite number',
-    ms: `a number of ms from 0 to ${MAX_DELAY}`,
-    positiveMs: `a number of ms from 1 to ${MAX_DELAY}`,
-    unbounded: 'a non-negative number (Infinity allowed)',
-    function: 'a function',
-    boolean: 'a boolean',
-    protocols: 'a string, an array of strings or a function',
-    WebSocket: 'a constructor',
-    binaryType: "a string such as 'blob' or 'arraybuffer'",
-    codec: 'an object with encode() and decode()',
-    factor: 'a finite number ≥ 1',
-    jitter: "'full', 'none' or a number in (0, 1]",
-    overflow: "'reject' or 'drop-oldest'",
-    message: 'a string, binary data or a function',
-    options: 'an options object, a string or an array of strings',
-    section: 'a boolean or a plain object',
+/** What a rule asks for, in words: development messages only. */
+function describe(name: string, rule: Rule | Rules): string {
+  if (rule === RULES) return 'an options object, a string or an array of strings'
+  if (isPlainObject(rule)) return 'a boolean or a plain object'
+  if (typeof rule === 'string')
+    return rule === 'string' ? "a string such as 'blob' or 'arraybuffer'" : `a ${rule}`
+  if (typeof rule === 'function') {
+    const words: Record<string, string> = {
+      protocols: 'a string, an array of strings or a function',
+      WebSocket: 'a constructor',
+      codec: 'an object with encode() and decode()',
+      'queue.overflow': "'reject' or 'drop-oldest'",
+      'heartbeat.message': 'a string, binary data or a function',
+    }
+    return words[name]!
   }
-  return words[kind] ?? kind
+  const [min, max, ...also] = rule
+  if (also.length) return `${also.map((s) => `'${s}'`).join(', ')} or a number in (0, ${max}]`
+  if (max === MAX_DELAY) return `a number of ms from ${min && 1} to ${max}`
+  if (max === Infinity) return 'a non-negative number (Infinity allowed)'
+  if (max !== Number.MAX_VALUE) return `at most highWaterMark (${max})`
+  return min ? `a finite number ≥ ${min}` : 'a non-negative finite number'
 }
 
 function describeValue(value: unknown): string {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { DEFAULTS, normalizeOptions } from '../../src/options'
+import { checkProtocols, DEFAULTS, normalizeOptions } from '../../src/options'
 import { SteadySocket } from '../../src/index'
 import { FakeServer } from '../../src/testing/index'
 
@@ -66,6 +66,12 @@ describe('normalizeOptions', () => {
     [{ queue: { maxBytes: -5 } }, RangeError, /queue\.maxBytes/],
     [{ queue: 'yes' }, TypeError, /"queue" must be a boolean or a plain object/],
     [{ backpressure: { highWaterMark: 10, lowWaterMark: 20 } }, RangeError, /lowWaterMark/],
+    // Given, the default low mark is checked as any other: only one not given follows the high one.
+    [
+      { backpressure: { highWaterMark: 65536, lowWaterMark: 262144 } },
+      RangeError,
+      /lowWaterMark.*at most highWaterMark \(65536\)/,
+    ],
     [{ heartbeat: { interval: 0 } }, RangeError, /heartbeat\.interval.*from 1 to 2147483647/],
     [{ heartbeat: { timeout: 2 ** 31 } }, RangeError, /heartbeat\.timeout.*2147483647/],
     [{ heartbeat: { message: 42 } }, TypeError, /heartbeat\.message.*string, binary data/],
@@ -104,6 +110,15 @@ describe('normalizeOptions', () => {
         connectTimeout: 2 ** 31 - 1,
       }),
     ).not.toThrow()
+  })
+
+  test('checks subprotocols as the native constructor would, and refuses a non-string', () => {
+    expect(checkProtocols(['a', 'b'])).toBe(true)
+    expect(() => checkProtocols('a b')).toThrow(SyntaxError)
+    expect(() => checkProtocols(['a', 'a'])).toThrow(SyntaxError)
+    // What a provider returns is checked by the same function: a number is no subprotocol.
+    expect(() => checkProtocols(['a', 1] as never)).toThrow(TypeError)
+    expect(() => checkProtocols(5 as never)).toThrow(/option "protocols"/)
   })
 
   test('a high-water mark below the default low one brings the low one down when it is not given', () => {
@@ -290,6 +305,23 @@ describe('construction', () => {
 
   test('throws a SyntaxError for an unparsable URL', () => {
     expect(() => new SteadySocket('ws://[::1', { WebSocket })).toThrow(SyntaxError)
+  })
+
+  test('a protocols provider returning a non-string is one failed attempt, no socket made', async () => {
+    const server = new FakeServer()
+    const socket = new SteadySocket('ws://a.test', {
+      WebSocket: server.WebSocket,
+      reconnect: false,
+      protocols: () => ['chat', 1 as never],
+    })
+    const errors: unknown[] = []
+    socket.on('error', (e) => errors.push(e))
+    await new Promise((r) => setTimeout(r, 20))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ name: 'ProviderError' })
+    expect(String((errors[0] as Error).message)).toMatch(/protocols/)
+    expect(server.connections).toHaveLength(0)
+    socket.dispose()
   })
 
   test('throws naming the WebSocket option when there is no implementation', () => {
