@@ -118,14 +118,15 @@ export class Recovery<Out> {
   take(ws: WebSocketLike, log: SentLog<Out> | null): void {
     const dead = ws.readyState === 3
     if (!dead) quietClose(ws)
-    if (log === null) return void (dead || cut(ws, 1000))
-    const left: Left<Out> = { ws, log, buffered: -1, timer: undefined }
     // Nothing but control frames (or nothing at all) left unsent: nothing to lose or duplicate.
-    if (!dead && !log.holds(ws.bufferedAmount)) return cut(ws, 1000)
+    if (log === null || (!dead && !log.holds(ws.bufferedAmount)))
+      return void (dead || cut(ws, 1000))
+    const left: Left<Out> = { ws, log, buffered: -1, timer: undefined }
+    const done = () => this.#done(left)
     this.#left.push(left)
-    if (dead) return this.#done(left)
-    ws.onclose = () => this.#done(left)
-    left.timer = setTimeout(() => this.#done(left), this.#bound)
+    if (dead) return done()
+    ws.onclose = done
+    left.timer = setTimeout(done, this.#bound)
   }
 
   /**
