@@ -24,12 +24,21 @@ export function json<In = unknown, Out = In>(): Codec<In, Out> {
     encode: (message) => {
       const text = JSON.stringify(message)
       // JSON.stringify answers undefined (not text) for undefined, functions and symbols.
-      if (typeof text !== 'string') throw new TypeError(`json() cannot encode ${typeof message}`)
+      if (typeof text !== 'string')
+        throw new TypeError(
+          process.env.NODE_ENV !== 'production'
+            ? `json() cannot encode ${typeof message}`
+            : `json(): ${typeof message}`,
+        )
       return text
     },
     decode: (raw) => {
       if (typeof raw !== 'string')
-        throw new TypeError('json() expects text frames, got a binary frame')
+        throw new TypeError(
+          process.env.NODE_ENV !== 'production'
+            ? 'json() expects text frames, got a binary frame'
+            : 'json(): binary frame',
+        )
       return JSON.parse(raw) as In
     },
   }
