@@ -103,7 +103,11 @@ export async function resolveTarget(
   const given: unknown = await (typeof source === 'function' ? source() : source)
   // A string or a URL (by brand: a look-alike `{ href }` is no URL).
   if (typeof given !== 'string' && Object.prototype.toString.call(given) !== '[object URL]')
-    throw new TypeError(`it returned ${String(given)}, not a URL`)
+    throw new TypeError(
+      process.env.NODE_ENV !== 'production'
+        ? `it returned ${String(given)}, not a URL`
+        : 'not a URL',
+    )
   const url = toWebSocketUrl(given as string | URL)
   const p = await (typeof protocols === 'function' ? protocols() : protocols)
   if (p !== undefined) checkProtocols(p)

@@ -1,7 +1,7 @@
 import type { RawData } from './codec'
 import type { WebSocketLike } from './options'
 import { byteLength } from './queue'
-import { cut, quietClose } from './attempt'
+import { cut, noop, quietClose } from './attempt'
 
 /** A heartbeat or handshake frame in a sent log: counted against bufferedAmount, never re-sent. */
 export const CONTROL = Symbol('control')
@@ -170,8 +170,6 @@ export class Recovery<Out> {
     this.#host.settled()
   }
 }
-
-function noop(): void {}
 
 // A string's UTF-16 length is at most its UTF-8 byte count. Trimming by it keeps every frame that
 // may still be unsent (and perhaps a few more) without encoding each string again in a burst:
