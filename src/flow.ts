@@ -167,10 +167,9 @@ export class Flow<Out> {
   /** Puts messages back at the front of the queue, in order (recovered from a dead socket). */
   requeue(messages: { data: Out; raw: RawData }[]): void {
     const now = Date.now()
-    for (let i = messages.length - 1; i >= 0; i--) {
-      const { data, raw } = messages[i] as { data: Out; raw: RawData }
+    // The array is the caller's to give away: reversed in place.
+    for (const { data, raw } of messages.reverse())
       this.queue.unshift({ data, raw, bytes: byteLength(raw), time: now })
-    }
   }
 
   /** Removes and returns the queued messages `which` accepts (every one without it), in order. */

@@ -163,10 +163,7 @@ export class Recovery<Out> {
     const all = this.#left
     this.#left = []
     // Newest socket first: each puts its messages in front of the later ones.
-    for (let i = all.length - 1; i >= 0; i--) {
-      const l = all[i] as Left<Out>
-      this.#host.requeue(l.log.unsent(l.buffered))
-    }
+    for (const l of all.reverse()) this.#host.requeue(l.log.unsent(l.buffered))
     this.#host.settled()
   }
 }
