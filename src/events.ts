@@ -91,7 +91,8 @@ export type Emitter<E extends Record<string, unknown>> = {
   once<K extends keyof E>(type: K, fn: (payload: E[K]) => void): () => void
   off<K extends keyof E>(type: K, fn: (payload: E[K]) => void): void
   emit<K extends keyof E>(type: K, payload: E[K]): void
-  has(type: keyof E): boolean
+  /** Whether `fn` (or, without it, any listener) listens to `type`; `fn` matches what once() wraps. */
+  has(type: keyof E, fn?: unknown): boolean
   clear(): void
 }
 
@@ -132,7 +133,7 @@ export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
       for (const fn of list.slice())
         if (all.get(type) === list && list.includes(fn)) call(fn, payload)
     },
-    has: (type) => (all.get(type)?.length ?? 0) > 0,
+    has: (type, fn) => !!all.get(type)?.some((h) => !fn || h === fn || h.fn === fn),
     clear: () => all.clear(),
   }
 }
