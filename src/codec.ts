@@ -90,8 +90,8 @@ export function ownFrame(raw: RawData): RawData {
   return empty ? new ArrayBuffer(0) : new Uint8Array(raw as ArrayBuffer).slice().buffer
 }
 
-/** `'Uint16Array'`, `'ArrayBuffer'`, `'Blob'`…, from any realm. */
-function tagOf(value: unknown): string {
+/** `'Uint16Array'`, `'ArrayBuffer'`, `'Blob'`, `'URL'`…, from any realm. */
+export function tagOf(value: unknown): string {
   return Object.prototype.toString.call(value).slice(8, -1)
 }
 
