@@ -33,7 +33,11 @@ const production = () => ({
       ? { code: code.replaceAll('process.env.NODE_ENV', '"production"'), map: null }
       : null,
 })
-const external = (id) => id === 'mitt' || /^(react|vue|svelte)(\/|$)/.test(id)
+const external = (id) => /^(react|vue|svelte)(\/|$)/.test(id)
+// The chunk with the class is named after socket.ts: left to itself, rollup names it after the
+// index entry when no external import keeps that entry a separate facade (since mitt went).
+const chunkName = (ext) => (chunk) =>
+  `chunks/${chunk.moduleIds.some((id) => id.endsWith('/src/socket.ts')) ? 'socket' : '[name]'}-[hash].${ext}`
 
 export default [
   {
@@ -45,14 +49,14 @@ export default [
         dir: 'dist',
         format: 'es',
         entryFileNames: '[name].js',
-        chunkFileNames: 'chunks/[name]-[hash].js',
+        chunkFileNames: chunkName('js'),
         sourcemap: true,
       },
       {
         dir: 'dist',
         format: 'cjs',
         entryFileNames: '[name].cjs',
-        chunkFileNames: 'chunks/[name]-[hash].cjs',
+        chunkFileNames: chunkName('cjs'),
         sourcemap: true,
         exports: 'named',
       },
@@ -80,7 +84,7 @@ export default [
     ],
   },
   {
-    // Script-tag build: mitt is bundled in, the global is the class itself.
+    // Script-tag build: the global is the class itself.
     input: 'src/umd.ts',
     plugins: [nodeResolve(), ts(), production()],
     output: [
