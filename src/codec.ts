@@ -100,7 +100,8 @@ export function tagOf(value: unknown): string {
  * WebAssembly heaps are `SharedArrayBuffer`s): such a frame gets a copy when it refuses it.
  */
 export function isShared(raw: RawData): boolean {
-  if (typeof raw === 'string') return false
-  const buffer: unknown = ArrayBuffer.isView(raw) ? raw.buffer : raw
-  return !(buffer instanceof ArrayBuffer) && tagOf(buffer) === 'SharedArrayBuffer'
+  return (
+    typeof raw !== 'string' &&
+    tagOf(ArrayBuffer.isView(raw) ? raw.buffer : raw) === 'SharedArrayBuffer'
+  )
 }

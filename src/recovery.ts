@@ -43,9 +43,7 @@ export class SentLog<Out> {
    * only shrinks once nothing more is written to it, so `false` stays `false`.
    */
   holds(buffered: number): boolean {
-    for (let i = this.#len - 1, n = this.#tail(buffered); n > 0; i--, n--)
-      if (this.#data[i] !== CONTROL) return true
-    return false
+    return this.unsent(buffered).length > 0
   }
 
   /**
