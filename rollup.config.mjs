@@ -80,14 +80,14 @@ export default [
         dir: 'dist',
         format: 'es',
         entryFileNames: '[name].js',
-        chunkFileNames: 'chunks/[name]-[hash].js',
+        chunkFileNames: chunkName('js'),
         sourcemap: true,
       },
       {
         dir: 'dist',
         format: 'cjs',
         entryFileNames: '[name].cjs',
-        chunkFileNames: 'chunks/[name]-[hash].cjs',
+        chunkFileNames: chunkName('cjs'),
         sourcemap: true,
         exports: 'named',
       },
@@ -115,7 +115,7 @@ export default [
     ],
   },
   {
-    // Script-tag build: mitt is bundled in, the global is the class itself.
+    // Script-tag build: the global is the class itself.
     input: 'src/umd.ts',
     plugins: [nodeResolve(), ts(), mangle(), production()],
     output: [

@@ -1,5 +1,6 @@
 // One connection attempt: the URL and protocols providers, and the operations on native
 // sockets (detach, quiet close, cut) shared by the phases and recovery.
+import { tagOf } from './codec'
 import { ConnectError, ConnectTimeoutError, ProviderError } from './errors'
 import type { CloseInfo } from './events'
 import {
@@ -102,8 +103,12 @@ export async function resolveTarget(
   await undefined
   const given: unknown = await (typeof source === 'function' ? source() : source)
   // A string or a URL (by brand: a look-alike `{ href }` is no URL).
-  if (typeof given !== 'string' && Object.prototype.toString.call(given) !== '[object URL]')
-    throw new TypeError(`it returned ${String(given)}, not a URL`)
+  if (typeof given !== 'string' && tagOf(given) !== 'URL')
+    throw new TypeError(
+      process.env.NODE_ENV !== 'production'
+        ? `it returned ${String(given)}, not a URL`
+        : 'not a URL',
+    )
   const url = toWebSocketUrl(given as string | URL)
   const p = await (typeof protocols === 'function' ? protocols() : protocols)
   if (p !== undefined) checkProtocols(p)

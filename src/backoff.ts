@@ -19,7 +19,7 @@ export type BackoffOptions = {
 export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number): number {
   if (o.delay) return Math.min(MAX_DELAY, Math.max(0, o.delay(attempt)))
   // An initialDelay of 0 stays 0 (0 × an overflowed factor^n would be NaN, a timer of 0 ms).
-  const d = o.initialDelay && Math.min(o.maxDelay, o.initialDelay * Math.pow(o.factor, attempt - 1))
+  const d = o.initialDelay && Math.min(o.maxDelay, o.initialDelay * o.factor ** (attempt - 1))
   if (o.jitter === 'none') return d
   if (o.jitter === 'full') return d * random()
   return d * (1 - o.jitter * random())

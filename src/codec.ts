@@ -24,12 +24,21 @@ export function json<In = unknown, Out = In>(): Codec<In, Out> {
     encode: (message) => {
       const text = JSON.stringify(message)
       // JSON.stringify answers undefined (not text) for undefined, functions and symbols.
-      if (typeof text !== 'string') throw new TypeError(`json() cannot encode ${typeof message}`)
+      if (typeof text !== 'string')
+        throw new TypeError(
+          process.env.NODE_ENV !== 'production'
+            ? `json() cannot encode ${typeof message}`
+            : `json(): ${typeof message}`,
+        )
       return text
     },
     decode: (raw) => {
       if (typeof raw !== 'string')
-        throw new TypeError('json() expects text frames, got a binary frame')
+        throw new TypeError(
+          process.env.NODE_ENV !== 'production'
+            ? 'json() expects text frames, got a binary frame'
+            : 'json(): binary frame',
+        )
       return JSON.parse(raw) as In
     },
   }
@@ -81,8 +90,8 @@ export function ownFrame(raw: RawData): RawData {
   return empty ? new ArrayBuffer(0) : new Uint8Array(raw as ArrayBuffer).slice().buffer
 }
 
-/** `'Uint16Array'`, `'ArrayBuffer'`, `'Blob'`…, from any realm. */
-function tagOf(value: unknown): string {
+/** `'Uint16Array'`, `'ArrayBuffer'`, `'Blob'`, `'URL'`…, from any realm. */
+export function tagOf(value: unknown): string {
   return Object.prototype.toString.call(value).slice(8, -1)
 }
 
@@ -91,7 +100,8 @@ function tagOf(value: unknown): string {
  * WebAssembly heaps are `SharedArrayBuffer`s): such a frame gets a copy when it refuses it.
  */
 export function isShared(raw: RawData): boolean {
-  if (typeof raw === 'string') return false
-  const buffer: unknown = ArrayBuffer.isView(raw) ? raw.buffer : raw
-  return !(buffer instanceof ArrayBuffer) && tagOf(buffer) === 'SharedArrayBuffer'
+  return (
+    typeof raw !== 'string' &&
+    tagOf(ArrayBuffer.isView(raw) ? raw.buffer : raw) === 'SharedArrayBuffer'
+  )
 }

@@ -1,5 +1,5 @@
 import type { RawData } from './codec'
-import { call } from './events'
+import { call, createEmitter } from './events'
 import type { SteadySocketError } from './errors'
 
 /** The events of the WebSocket-compatible surface (plain objects: no global `Event` needed). */
@@ -47,8 +47,7 @@ export type CompatListener<K extends keyof CompatEventMap> =
       handleEvent(event: WithTarget<CompatEventMap[K]>): void
     }
 
-type AnyListener = CompatListener<keyof CompatEventMap>
-type Registered = { fn: AnyListener; once: boolean }
+type Events = { [K in keyof CompatEventMap]: WithTarget<CompatEventMap[K]> }
 
 /**
  * `onopen`/`onmessage`/`onerror`/`onclose` and `addEventListener`, so the socket drops in where a
@@ -63,7 +62,8 @@ export class CompatTarget {
   onerror: ((event: WithTarget<CompatEventMap['error']>) => void) | null = null
   /** Like `WebSocket.onclose`. */
   onclose: ((event: WithTarget<CompatEventMap['close']>) => void) | null = null
-  #compat: Partial<Record<keyof CompatEventMap, Registered[]>> = {}
+  // The listeners, each wrapped in a function (carrying it as `fn`) that calls it as native does.
+  #compat = createEmitter<Events>()
 
   /** Like `WebSocket.addEventListener`; supports `{ once: true }`. */
   addEventListener<K extends keyof CompatEventMap>(
@@ -71,13 +71,15 @@ export class CompatTarget {
     listener: CompatListener<K> | null,
     options?: boolean | { once?: boolean },
   ): void {
-    if (!listener) return
-    const list: Registered[] = (this.#compat[type] ??= [] as never)
-    if (list.some((r) => r.fn === listener)) return
-    list.push({
-      fn: listener as AnyListener,
-      once: typeof options === 'object' && options.once === true,
-    })
+    if (!listener || this.#compat.has(type, listener)) return
+    const once = (options as { once?: unknown } | undefined)?.once === true
+    const w = (event: Events[K]) => {
+      if (once) this.removeEventListener(type, listener)
+      if (typeof listener === 'function') listener.call(this, event)
+      else listener.handleEvent(event)
+    }
+    w.fn = listener
+    this.#compat.on(type, w)
   }
 
   /** Like `WebSocket.removeEventListener`. */
@@ -85,38 +87,30 @@ export class CompatTarget {
     type: K,
     listener: CompatListener<K> | null,
   ): void {
-    const list = this.#compat[type]
-    if (list) this.#compat[type] = list.filter((r) => r.fn !== listener)
+    this.#compat.off(type, listener as never)
   }
 
-  /** Whether anything listens on the compatible surface (lets the hot path skip building events). @internal */
+  /** Whether anything listens on the compatible surface (lets the hot path skip building events). */
   protected _hasCompat(type: keyof CompatEventMap): boolean {
-    return this[HANDLER[type]] !== null || (this.#compat[type]?.length ?? 0) > 0
+    return this[HANDLER[type]] !== null || this.#compat.has(type)
   }
 
   /** @internal */
   protected _dispatchCompat<K extends keyof CompatEventMap>(init: CompatEventMap[K]): void {
     const type = init.type as K
-    const event = { ...init, target: this, currentTarget: this } as WithTarget<CompatEventMap[K]>
+    // Object.assign, not a spread with two more keys: V8 (Node 20) took 2 µs per event for that.
+    const event = Object.assign({ target: this, currentTarget: this }, init) as never as Events[K]
     // Called with `this` = the socket, as native handlers are; what is not a function is ignored.
     const prop = this[HANDLER[type]] as ((e: typeof event) => void) | null
     if (typeof prop === 'function') call(prop, event, this)
-    const list = this.#compat[type]
-    if (!list) return
     // Like EventTarget: listeners added during dispatch wait for the next event, and one removed
     // by an earlier listener is not called.
-    for (const r of list.slice()) {
-      if (!this.#compat[type]?.includes(r)) continue
-      if (r.once) this.removeEventListener(type, r.fn as CompatListener<K>)
-      const fn = r.fn as CompatListener<K>
-      if (typeof fn === 'function') call(fn, event, this)
-      else call(fn.handleEvent, event, fn)
-    }
+    this.#compat.emit(type, event)
   }
 
   /** @internal */
   protected _clearCompat(): void {
-    this.#compat = {}
+    this.#compat.clear()
     this.onopen = this.onmessage = this.onerror = this.onclose = null
   }
 }

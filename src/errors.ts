@@ -36,7 +36,7 @@ export class TimeoutError extends SteadySocketError {}
 /** The codec could not decode an inbound frame; `data` is the raw frame. The socket stays up. */
 export class DecodeError extends SteadySocketError {
   /** The raw frame that failed to decode. */
-  readonly data: unknown
+  declare readonly data: unknown
   constructor(message: string, data: unknown, options?: { cause?: unknown }) {
     super(message, options)
     this.data = data
@@ -77,7 +77,8 @@ export function isSteadySocketError<N extends SteadySocketErrorName = 'SteadySoc
   value: unknown,
   name?: N,
 ): value is InstanceType<(typeof classes)[N]> {
-  if (typeof value !== 'object' || value === null) return false
-  if ((value as Record<symbol, unknown>)[BRAND] !== true) return false
-  return name === undefined || name === 'SteadySocketError' || (value as Error).name === name
+  return (
+    (value as Record<symbol, unknown> | null | undefined)?.[BRAND] === true &&
+    (name === undefined || name === 'SteadySocketError' || (value as Error).name === name)
+  )
 }

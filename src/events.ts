@@ -1,5 +1,3 @@
-import mitt from 'mitt'
-import type { Handler } from 'mitt'
 import type { RawData } from './codec'
 import type { SteadySocketError } from './errors'
 
@@ -93,46 +91,49 @@ export type Emitter<E extends Record<string, unknown>> = {
   once<K extends keyof E>(type: K, fn: (payload: E[K]) => void): () => void
   off<K extends keyof E>(type: K, fn: (payload: E[K]) => void): void
   emit<K extends keyof E>(type: K, payload: E[K]): void
-  has(type: keyof E): boolean
+  /** Whether `fn` (or, without it, any listener) listens to `type`; `fn` matches what once() wraps. */
+  has(type: keyof E, fn?: unknown): boolean
   clear(): void
 }
 
 export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
-  const m = mitt<E>()
-  const all = m.all
+  type Fn = ((payload: never) => void) & { fn?: unknown }
+  const all = new Map<keyof E, Fn[]>()
+  // Removes the first listener `match` accepts (the order of the others is kept).
+  const remove = (type: keyof E, match: (h: Fn) => boolean) => {
+    const list = all.get(type)
+    const i = list ? list.findIndex(match) : -1
+    if (i >= 0) list!.splice(i, 1)
+  }
+  const on = (type: keyof E, fn: Fn) => {
+    const list = all.get(type)
+    if (list) list.push(fn)
+    else all.set(type, [fn])
+    return () => remove(type, (h) => h === fn)
+  }
   return {
-    on(type, fn) {
-      m.on(type, fn as Handler<E[typeof type]>)
-      return () => m.off(type, fn as Handler<E[typeof type]>)
-    },
+    on,
     once(type, fn) {
-      const w = ((payload: E[typeof type]) => {
+      const w: Fn = (payload) => {
         off()
         fn(payload)
-      }) as Handler<E[typeof type]> & { fn?: unknown }
+      }
       w.fn = fn
-      m.on(type, w)
-      const off = () => m.off(type, w)
+      const off = on(type, w)
       return off
     },
     // Also removes a listener added with once(), by the function given to it.
-    off(type, fn) {
-      const list = all.get(type)
-      const i = list ? list.findIndex((h) => h === fn || (h as { fn?: unknown }).fn === fn) : -1
-      if (i >= 0) list!.splice(i, 1)
-    },
-    // mitt's own emit stops at the first listener that throws; this one calls every listener.
+    off: (type, fn) => remove(type, (h) => h === fn || h.fn === fn),
+    // Calls every listener, even past one that throws.
     emit(type, payload) {
-      const list = all.get(type)
+      const list = all.get(type) as ((payload: E[typeof type]) => void)[] | undefined
       if (!list || list.length === 0) return
-      if (list.length === 1) return call(list[0] as Handler<E[typeof type]>, payload)
+      if (list.length === 1) return call(list[0]!, payload)
       // Like EventTarget: a listener removed by an earlier one (or by dispose()) is not called.
-      for (const fn of list.slice()) {
-        if (all.get(type) === list && (list as unknown[]).includes(fn))
-          call(fn as Handler<E[typeof type]>, payload)
-      }
+      for (const fn of list.slice())
+        if (all.get(type) === list && list.includes(fn)) call(fn, payload)
     },
-    has: (type) => (all.get(type)?.length ?? 0) > 0,
+    has: (type, fn) => !!all.get(type)?.some((h) => !fn || h === fn || h.fn === fn),
     clear: () => all.clear(),
   }
 }

@@ -107,14 +107,15 @@ export class Flow<Out> {
       this.#logWs = ws
     }
     if (!direct) {
-      this.flush()
-      if (this.#watchers > 0) this.poll()
+      this.#flush()
+      if (this.#watchers > 0) this.#poll()
     }
   }
 
   /** No writes until `use()` again (the socket waits for recovery); the log is kept. */
   pause(): void {
-    this.stopPolling()
+    clearTimeout(this.#timer)
+    this.#timer = undefined
     this.#ws = null
     this.#direct = false
   }
@@ -129,7 +130,7 @@ export class Flow<Out> {
   }
 
   /** Writes queued messages in order while the native buffer is at or below the high-water mark. */
-  flush(): void {
+  #flush(): void {
     const ws = this.#ws
     if (ws === null || this.#direct) return
     const ttl = this.#q?.ttl ?? 0
@@ -160,25 +161,23 @@ export class Flow<Out> {
     if (refused) this.#host.drop(refused, 'refused')
     this.#settle()
     // Still under pressure (the buffer is above the low-water mark): watch it until it drains.
-    if (this.#pressure) this.poll()
+    if (this.#pressure) this.#poll()
   }
 
   /** Puts messages back at the front of the queue, in order (recovered from a dead socket). */
   requeue(messages: { data: Out; raw: RawData }[]): void {
     const now = Date.now()
-    for (let i = messages.length - 1; i >= 0; i--) {
-      const { data, raw } = messages[i] as { data: Out; raw: RawData }
+    // The array is the caller's to give away: reversed in place.
+    for (const { data, raw } of messages.reverse())
       this.queue.unshift({ data, raw, bytes: byteLength(raw), time: now })
-    }
   }
 
   /** Removes and returns the queued messages `which` accepts (every one without it), in order. */
   clear(which?: (message: Out) => boolean): Out[] {
     const all = this.queue.drain()
-    if (!which) return all.map((e) => e.data)
     let take: boolean[]
     try {
-      take = all.map((e) => which(e.data))
+      take = all.map((e) => !which || which(e.data))
     } catch (error) {
       for (const e of all) this.queue.push(e)
       throw error
@@ -191,34 +190,29 @@ export class Flow<Out> {
   /** A flush() waits: the native buffer is polled until it is done; returns the "done" function. */
   watch(): () => void {
     this.#watchers++
-    this.poll()
+    this.#poll()
     return () => void this.#watchers--
   }
 
   /** Polls the native buffer until the queue drains and no flush() waits. */
-  poll(): void {
+  #poll(): void {
     if (this.#timer === undefined && this.#ws !== null)
       this.#timer = setTimeout(this.#onTick, this.#pressure ? BACKLOG_POLL_MS : POLL_MS)
-  }
-
-  stopPolling(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
   }
 
   #onTick = (): void => {
     this.#timer = undefined
     const ws = this.#ws
     if (ws === null) return
-    if (this.queue.length > 0 && ws.bufferedAmount <= this.#low) this.flush()
+    if (this.queue.length > 0 && ws.bufferedAmount <= this.#low) this.#flush()
     else this.#settle()
     this.#host.tick()
-    if (this.#pressure || this.#watchers > 0) this.poll()
+    if (this.#pressure || this.#watchers > 0) this.#poll()
   }
 
   #engage(): void {
     this.#pressure = true
-    this.poll()
+    this.#poll()
   }
 
   /** Ends a backpressure episode with one `drain` once the queue is empty and the buffer is low. */
@@ -269,25 +263,23 @@ export class Flow<Out> {
     }
     const bytes = byteLength(raw)
     const queue = this.queue
-    const fits = () => queue.length < q.maxMessages && queue.bytes + bytes <= q.maxBytes
-    if (!fits()) {
+    let evicted: Out[] | undefined
+    if (queue.length >= q.maxMessages || queue.bytes + bytes > q.maxBytes) {
       // A message larger than the whole queue can never fit, whatever is evicted.
       if (q.overflow === 'reject' || bytes > q.maxBytes || q.maxMessages < 1) {
         this.#host.drop([data], 'overflow')
         return 'dropped'
       }
-      const evicted: Out[] = []
-      while (!fits()) evicted.push((queue.shift() as Entry<Out>).data)
-      // Queue first, report after: a drop listener that sends must meet the queue as it now is.
-      queue.push({ data, raw: ownFrame(raw), bytes, time: q.ttl > 0 ? Date.now() : 0 })
-      this.#pressure = true
-      this.#host.drop(evicted, 'overflow')
-      return 'queued'
+      evicted = []
+      while (queue.length >= q.maxMessages || queue.bytes + bytes > q.maxBytes)
+        evicted.push((queue.shift() as Entry<Out>).data)
     }
     queue.push({ data, raw: ownFrame(raw), bytes, time: q.ttl > 0 ? Date.now() : 0 })
     // Every 'queued' is followed by a `drain`, also while the socket is not open: a sender that
     // waits for it after 'queued' (the upload recipe) resumes once the queue is written.
     this.#pressure = true
+    // Queued first, reported after: a drop listener that sends must meet the queue as it now is.
+    if (evicted) this.#host.drop(evicted, 'overflow')
     return 'queued'
   }
 }

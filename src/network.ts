@@ -25,21 +25,20 @@ export class NetworkWatch {
   }
 
   attach(): void {
-    if (this.#attached || typeof addEventListener !== 'function') return
-    this.#attached = true
-    addEventListener('online', this.#onOnline)
-    addEventListener('pageshow', this.#onPageShow)
-    if (typeof document !== 'undefined')
-      document.addEventListener('visibilitychange', this.#onVisibility)
+    this.#set('addEventListener')
   }
 
   detach(): void {
-    if (!this.#attached) return
-    this.#attached = false
-    removeEventListener('online', this.#onOnline)
-    removeEventListener('pageshow', this.#onPageShow)
-    if (typeof document !== 'undefined')
-      document.removeEventListener('visibilitychange', this.#onVisibility)
+    this.#set('removeEventListener')
+  }
+
+  #set(method: 'addEventListener' | 'removeEventListener'): void {
+    const on = method === 'addEventListener'
+    if (this.#attached === on || typeof addEventListener !== 'function') return
+    this.#attached = on
+    globalThis[method]('online', this.#onOnline)
+    globalThis[method]('pageshow', this.#onPageShow)
+    if (typeof document !== 'undefined') document[method]('visibilitychange', this.#onVisibility)
   }
 
   #onOnline = (): void => this.#h.online()

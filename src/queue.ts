@@ -32,10 +32,6 @@ export class Queue<T extends { bytes: number }> {
     this.bytes += item.bytes
   }
 
-  peek(): T | undefined {
-    return this.length === 0 ? undefined : this.#items[this.#head]
-  }
-
   shift(): T | undefined {
     if (this.length === 0) return undefined
     const item = this.#items[this.#head] as T
@@ -69,8 +65,7 @@ export function byteLength(data: RawData): number {
   return (data as ArrayBuffer | ArrayBufferView).byteLength
 }
 
-// eslint-disable-next-line no-control-regex -- the whole ASCII range, controls included
-const NON_ASCII = /[^\u0000-\u007f]/
+const NON_ASCII = /[^\0-\x7f]/
 
 function utf8Length(s: string): number {
   // Most text is ASCII: one regular-expression scan (native code) instead of a loop in JS.
@@ -78,17 +73,11 @@ function utf8Length(s: string): number {
   let n = s.length
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    if (c < 0x80) continue
-    if (c < 0x800) n += 1
-    else if (
-      c >= 0xd800 &&
-      c <= 0xdbff &&
-      i + 1 < s.length &&
-      (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
-    ) {
-      n += 2 // a surrogate pair: 4 bytes for 2 UTF-16 units
-      i++
-    } else n += 2 // other BMP characters, and lone surrogates (encoded as U+FFFD, 3 bytes)
+    // 2 bytes below U+0800, else 3 (a lone surrogate is encoded as U+FFFD), and a surrogate pair
+    // 4 for its 2 UTF-16 units: its low half adds nothing.
+    if (c > 0x7f)
+      n +=
+        c < 0x800 ? 1 : (c & 0xfc00) === 0xdc00 && (s.charCodeAt(i - 1) & 0xfc00) === 0xd800 ? 0 : 2
   }
   return n
 }

@@ -1,7 +1,7 @@
 import type { RawData } from './codec'
 import type { WebSocketLike } from './options'
 import { byteLength } from './queue'
-import { cut, quietClose } from './attempt'
+import { cut, noop, quietClose } from './attempt'
 
 /** A heartbeat or handshake frame in a sent log: counted against bufferedAmount, never re-sent. */
 export const CONTROL = Symbol('control')
@@ -43,9 +43,7 @@ export class SentLog<Out> {
    * only shrinks once nothing more is written to it, so `false` stays `false`.
    */
   holds(buffered: number): boolean {
-    for (let i = this.#len - 1, n = this.#tail(buffered); n > 0; i--, n--)
-      if (this.#data[i] !== CONTROL) return true
-    return false
+    return this.unsent(buffered).length > 0
   }
 
   /**
@@ -118,14 +116,15 @@ export class Recovery<Out> {
   take(ws: WebSocketLike, log: SentLog<Out> | null): void {
     const dead = ws.readyState === 3
     if (!dead) quietClose(ws)
-    if (log === null) return void (dead || cut(ws, 1000))
-    const left: Left<Out> = { ws, log, buffered: -1, timer: undefined }
     // Nothing but control frames (or nothing at all) left unsent: nothing to lose or duplicate.
-    if (!dead && !log.holds(ws.bufferedAmount)) return cut(ws, 1000)
+    if (log === null || (!dead && !log.holds(ws.bufferedAmount)))
+      return void (dead || cut(ws, 1000))
+    const left: Left<Out> = { ws, log, buffered: -1, timer: undefined }
+    const done = () => this.#done(left)
     this.#left.push(left)
-    if (dead) return this.#done(left)
-    ws.onclose = () => this.#done(left)
-    left.timer = setTimeout(() => this.#done(left), this.#bound)
+    if (dead) return done()
+    ws.onclose = done
+    left.timer = setTimeout(done, this.#bound)
   }
 
   /**
@@ -162,15 +161,10 @@ export class Recovery<Out> {
     const all = this.#left
     this.#left = []
     // Newest socket first: each puts its messages in front of the later ones.
-    for (let i = all.length - 1; i >= 0; i--) {
-      const l = all[i] as Left<Out>
-      this.#host.requeue(l.log.unsent(l.buffered))
-    }
+    for (const l of all.reverse()) this.#host.requeue(l.log.unsent(l.buffered))
     this.#host.settled()
   }
 }
-
-function noop(): void {}
 
 // A string's UTF-16 length is at most its UTF-8 byte count. Trimming by it keeps every frame that
 // may still be unsent (and perhaps a few more) without encoding each string again in a burst:

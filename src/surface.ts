@@ -35,8 +35,7 @@ export abstract class SocketSurface<E extends Record<string, unknown>> extends C
 
   /** 0–3 like the native one; CONNECTING while connecting or waiting to reconnect. */
   get readyState(): 0 | 1 | 2 | 3 {
-    const s = this.status
-    return s === 'open' ? 1 : s === 'closing' ? 2 : s === 'closed' ? 3 : 0
+    return (STATES.indexOf(this.status) + 1) as 0 | 1 | 2 | 3
   }
   /** `status === 'connecting'`: an attempt is under way (URL provider, native connect, handshake). */
   get isConnecting(): boolean {
@@ -74,3 +73,6 @@ export abstract class SocketSurface<E extends Record<string, unknown>> extends C
     this.#ev.off(type, fn)
   }
 }
+
+// readyState 1, 2 and 3; every other status (connecting, reconnecting) is 0.
+const STATES: Status[] = ['open', 'closing', 'closed']

@@ -19,15 +19,15 @@ export function toWebSocketUrl(input: string | URL): string {
         : 'steadysocket: URL',
     )
   }
-  const scheme = url.protocol
-  if (scheme === 'http:' || scheme === 'https:') url.protocol = scheme === 'http:' ? 'ws:' : 'wss:'
-  else if (scheme !== 'ws:' && scheme !== 'wss:') {
+  const secure = /^(?:http|ws)(s?):$/.exec(url.protocol)
+  if (!secure) {
     throw new SyntaxError(
       process.env.NODE_ENV !== 'production'
-        ? `steadysocket: URL scheme must be ws:, wss:, http: or https:, got "${scheme}" in "${String(input)}"`
+        ? `steadysocket: URL scheme must be ws:, wss:, http: or https:, got "${url.protocol}" in "${String(input)}"`
         : 'steadysocket: URL scheme',
     )
   }
+  url.protocol = `ws${secure[1]}:`
   url.hash = ''
   return url.href
 }

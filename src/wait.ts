@@ -29,7 +29,7 @@ export function waitFor(
     let timer: ReturnType<typeof setTimeout> | undefined
     const done = () => {
       waiters.delete(run)
-      if (timer !== undefined) clearTimeout(timer)
+      clearTimeout(timer)
       cleanup?.()
     }
     const expire = () => {

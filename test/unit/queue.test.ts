@@ -11,7 +11,6 @@ describe('Queue', () => {
     const q = new Queue<Item>()
     expect(q.length).toBe(0)
     expect(q.bytes).toBe(0)
-    expect(q.peek()).toBeUndefined()
     expect(q.shift()).toBeUndefined()
   })
 
@@ -56,7 +55,6 @@ describe('Queue', () => {
     q.push(item(1))
     q.push(item(2))
     q.unshift(item(0))
-    expect(q.peek()?.id).toBe(0)
     expect(ids(q)).toEqual([0, 1, 2])
   })
 
@@ -83,14 +81,6 @@ describe('Queue', () => {
     for (let i = 10; i < 30; i++) q.push(item(i))
     for (let i = 9; i >= 0; i--) q.unshift(item(i))
     expect(ids(q)).toEqual(Array.from({ length: 30 }, (_, i) => i))
-  })
-
-  test('peek returns the front without removing it', () => {
-    const q = new Queue<Item>()
-    q.push(item(7, 3))
-    expect(q.peek()?.id).toBe(7)
-    expect(q.length).toBe(1)
-    expect(q.bytes).toBe(3)
   })
 
   test('counts bytes on push, unshift and shift', () => {

@@ -554,6 +554,18 @@ describe('WebSocket-compatible surface', () => {
     socket.dispose()
   })
 
+  test('addEventListener takes null options as none, as native does', async () => {
+    const { socket, server } = setup()
+    const seen: unknown[] = []
+    socket.addEventListener('message', (e) => seen.push(e.data), null as never)
+    await tick()
+    server.lastConnection!.send('a')
+    server.lastConnection!.send('b')
+    await tick()
+    expect(seen).toEqual(['a', 'b'])
+    socket.dispose()
+  })
+
   test('readyState constants are static and on instances and follow status', async () => {
     expect([
       SteadySocket.CONNECTING,
