@@ -80,14 +80,14 @@ export default [
         dir: 'dist',
         format: 'es',
         entryFileNames: '[name].js',
-        chunkFileNames: chunkName('js'),
+        chunkFileNames: 'chunks/[name]-[hash].js',
         sourcemap: true,
       },
       {
         dir: 'dist',
         format: 'cjs',
         entryFileNames: '[name].cjs',
-        chunkFileNames: chunkName('cjs'),
+        chunkFileNames: 'chunks/[name]-[hash].cjs',
         sourcemap: true,
         exports: 'named',
       },
@@ -115,7 +115,7 @@ export default [
     ],
   },
   {
-    // Script-tag build: the global is the class itself.
+    // Script-tag build: mitt is bundled in, the global is the class itself.
     input: 'src/umd.ts',
     plugins: [nodeResolve(), ts(), mangle(), production()],
     output: [

@@ -1,3 +1,5 @@
+import mitt from 'mitt'
+import type { Handler } from 'mitt'
 import type { RawData } from './codec'
 import type { SteadySocketError } from './errors'
 
@@ -97,36 +99,33 @@ export type Emitter<E extends Record<string, unknown>> = {
 }
 
 export function createEmitter<E extends Record<string, unknown>>(): Emitter<E> {
-  type Fn = ((payload: never) => void) & { fn?: unknown }
-  const all = new Map<keyof E, Fn[]>()
-  // Removes the first listener `match` accepts (the order of the others is kept).
-  const remove = (type: keyof E, match: (h: Fn) => boolean) => {
-    const list = all.get(type)
-    const i = list ? list.findIndex(match) : -1
-    if (i >= 0) list!.splice(i, 1)
-  }
+  type Fn = Handler<E[keyof E]> & { fn?: unknown }
+  const m = mitt<E>()
+  const all = m.all as Map<keyof E, Fn[]>
   const on = (type: keyof E, fn: Fn) => {
-    const list = all.get(type)
-    if (list) list.push(fn)
-    else all.set(type, [fn])
-    return () => remove(type, (h) => h === fn)
+    m.on(type, fn)
+    return () => m.off(type, fn)
   }
   return {
-    on,
+    on: on as Emitter<E>['on'],
     once(type, fn) {
       const w: Fn = (payload) => {
         off()
-        fn(payload)
+        fn(payload as E[typeof type])
       }
       w.fn = fn
       const off = on(type, w)
       return off
     },
     // Also removes a listener added with once(), by the function given to it.
-    off: (type, fn) => remove(type, (h) => h === fn || h.fn === fn),
-    // Calls every listener, even past one that throws.
+    off(type, fn) {
+      const list = all.get(type)
+      const i = list ? list.findIndex((h) => h === fn || h.fn === fn) : -1
+      if (i >= 0) list!.splice(i, 1)
+    },
+    // mitt's own emit stops at the first listener that throws; this one calls every listener.
     emit(type, payload) {
-      const list = all.get(type) as ((payload: E[typeof type]) => void)[] | undefined
+      const list = all.get(type)
       if (!list || list.length === 0) return
       if (list.length === 1) return call(list[0]!, payload)
       // Like EventTarget: a listener removed by an earlier one (or by dispose()) is not called.
