@@ -2,7 +2,6 @@ import {
   connectTimeout,
   cutShort,
   describe,
-  detach,
   dial,
   providerFailed,
   resolveTarget,
@@ -17,7 +16,7 @@ import {
   type ConnectError,
   type SteadySocketError,
 } from './errors'
-import { createEmitter, type CloseInfo, type SteadySocketEvents, type Status } from './events'
+import { createEmitter, type CloseInfo, type SteadySocketEvents } from './events'
 import { Flow } from './flow'
 import { Heartbeat } from './heartbeat'
 import { NetworkWatch } from './network'
@@ -27,15 +26,17 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options'
-import { closed, socketOf, timerOf, type Connecting, type Phase } from './phase'
+import { closed, socketOf, type Connecting, type Phase } from './phase'
 import { Recovery } from './recovery'
 import { toWebSocketUrl, type UrlSource } from './url'
 
 /**
- * The lifecycle machine under `SteadySocket` (socket.ts, the public class, builds on it): the
- * current phase, the one transition that releases what a phase held (`_enter`), the
- * announcement after every commit (`_announce`), and the attempt from providers to open.
- * Members named `_…` are internal: shared with the public class, renamed short at build time.
+ * The connection algorithm under `SteadySocket`: an attempt from the providers through the
+ * native connect and the handshake to the open (held while an abandoned socket may still
+ * transmit), a loss and the retry decision, and the end of our own close. It moves between
+ * phases only through the public class's one transition (`_enter`, socket.ts) and tells of each
+ * through its announcement (`_announce`). Members named `_…` are internal: shared between the
+ * two classes, left out of the `.d.ts` files and renamed short at build time.
  */
 export abstract class Lifecycle<In, Out> extends SocketBase<
   In,
@@ -69,8 +70,6 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
   protected _lastError: SteadySocketError | null = null
   readonly #WS: WebSocketConstructor
   readonly #source: UrlSource
-  /** The status the last `status` event reported (listeners are told each change once). */
-  #shown: Status = 'closed'
   #opens = 0
 
   constructor(url: UrlSource, o: Normalized<In, Out>) {
@@ -120,58 +119,15 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
       : null
   }
 
-  /**
-   * The one transition: commits `next`, then leaves the old phase: its timer is cleared, the
-   * heartbeat stops with the open phase, and its native socket, unless `next` keeps it, is
-   * detached and handed to recovery. No user code runs here; the caller announces.
-   * @internal
-   */
-  protected _enter<P extends Phase>(next: P): P {
-    const old = this._phase
-    this._phase = next
-    clearTimeout(timerOf(old))
-    if (old.status === 'open') this._heartbeat?.stop()
-    const ws = socketOf(old)
-    if (ws !== null && ws !== socketOf(next)) {
-      detach(ws, this.#native)
-      // After our own close() nothing is recovered: what it never sent is stranded.
-      const log = this._flow.release(ws)
-      this._recovery.take(ws, old.status === 'closing' ? null : log)
-    }
-    if (next.status === 'open') this._heartbeat?.start()
-    if (next.status === 'closed') this._network?.detach()
-    else this._network?.attach()
-    return next
-  }
-
-  /**
-   * Announces the committed phase `p`: the `error` and `close` events the transition owes (facts:
-   * told even when a listener moved on), then, while `p` is still current, subscribers (once),
-   * the `status` event and `then` (the transition's own event).
-   * @internal
-   */
-  protected _announce(
+  /** The one transition (socket.ts): commits `next`, releases what the old phase held. @internal */
+  protected abstract _enter<P extends Phase>(next: P): P
+  /** Announces the committed phase `p` (socket.ts). @internal */
+  protected abstract _announce(
     p: Phase,
     error?: SteadySocketError,
-    closed = false,
+    closed?: boolean,
     then?: () => void,
-  ): void {
-    if (error) this._emitError(error)
-    if (closed) {
-      const status = this._phase.status
-      this._emitClose(this._lastClose!, status === 'reconnecting' || status === 'connecting')
-    }
-    if (this._phase !== p) return
-    this._notify()
-    if (this._phase !== p) return
-    const previous = this.#shown
-    if (previous !== p.status) {
-      this.#shown = p.status
-      this._ev.emit('status', { status: p.status, previous })
-    }
-    if (then && this._phase === p) then()
-    if (this._phase === p) this._runWaiters()
-  }
+  ): void
 
   /** Starts an attempt: `connecting`, announced, then the providers and the native socket. @internal */
   protected _connect(close?: CloseInfo): void {
@@ -204,7 +160,7 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
   #dial(p: Connecting, url: string, protocols: string | string[] | undefined): void {
     this._url = url
     try {
-      p.ws = dial(this.#WS, url, protocols, this.#native)
+      p.ws = dial(this.#WS, url, protocols, this._native)
     } catch (error) {
       return this._lost(p, cutShort(), error as ConnectError)
     }
@@ -214,7 +170,8 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
   }
 
   /** The current native socket's events (a replaced one is detached: its events go nowhere). */
-  readonly #native: NativeHandlers = {
+  /** @internal */
+  protected readonly _native: NativeHandlers = {
     open: (ws) => this.#handshake(this._phase as Connecting, ws),
     error: (error) => {
       this._lastError = error

@@ -1,10 +1,11 @@
 import type { Snapshot } from './base'
 import { toFrame, type RawData } from './codec'
-import { ClosedError, type DecodeError } from './errors'
+import { detach } from './attempt'
+import { ClosedError, type DecodeError, type SteadySocketError } from './errors'
 import type { SendResult } from './flow'
 import { Lifecycle } from './lifecycle'
 import { normalizeOptions, type Normalized, type SocketOptions } from './options'
-import { closed, socketOf } from './phase'
+import { closed, socketOf, timerOf, type Phase } from './phase'
 import { validateClose, type UrlSource } from './url'
 import type { Status } from './events'
 
@@ -41,6 +42,9 @@ export type Internal<In, Out> = {
  * socket.send('hello') // 'sent', or 'queued' until the socket opens
  */
 export class SteadySocket<In = RawData, Out = RawData> extends Lifecycle<In, Out> {
+  /** The status the last `status` event reported (listeners are told each change once). */
+  #shown: Status = 'closed'
+
   /**
    * @param url `ws(s):`/`http(s):` URL, relative URL, or a (possibly async) provider run before every attempt.
    * @param protocolsOrOptions subprotocols, as with `new WebSocket` (`undefined` and `null`: none), or the options object.
@@ -239,5 +243,60 @@ export class SteadySocket<In = RawData, Out = RawData> extends Lifecycle<In, Out
   /** Same as `dispose()`, for `using socket = new SteadySocket(url)`. */
   [Symbol.dispose](): void {
     this.dispose()
+  }
+
+  /**
+   * The one transition: commits `next`, then leaves the old phase: its timer is cleared, the
+   * heartbeat stops with the open phase, and its native socket, unless `next` keeps it, is
+   * detached and handed to recovery. No user code runs here; the caller announces.
+   * @internal
+   */
+  /** @internal */
+  protected _enter<P extends Phase>(next: P): P {
+    const old = this._phase
+    this._phase = next
+    clearTimeout(timerOf(old))
+    if (old.status === 'open') this._heartbeat?.stop()
+    const ws = socketOf(old)
+    if (ws !== null && ws !== socketOf(next)) {
+      detach(ws, this._native)
+      // After our own close() nothing is recovered: what it never sent is stranded.
+      const log = this._flow.release(ws)
+      this._recovery.take(ws, old.status === 'closing' ? null : log)
+    }
+    if (next.status === 'open') this._heartbeat?.start()
+    if (next.status === 'closed') this._network?.detach()
+    else this._network?.attach()
+    return next
+  }
+
+  /**
+   * Announces the committed phase `p`: the `error` and `close` events the transition owes (facts:
+   * told even when a listener moved on), then, while `p` is still current, subscribers (once),
+   * the `status` event and `then` (the transition's own event).
+   * @internal
+   */
+  /** @internal */
+  protected _announce(
+    p: Phase,
+    error?: SteadySocketError,
+    closed = false,
+    then?: () => void,
+  ): void {
+    if (error) this._emitError(error)
+    if (closed) {
+      const status = this._phase.status
+      this._emitClose(this._lastClose!, status === 'reconnecting' || status === 'connecting')
+    }
+    if (this._phase !== p) return
+    this._notify()
+    if (this._phase !== p) return
+    const previous = this.#shown
+    if (previous !== p.status) {
+      this.#shown = p.status
+      this._ev.emit('status', { status: p.status, previous })
+    }
+    if (then && this._phase === p) then()
+    if (this._phase === p) this._runWaiters()
   }
 }
