@@ -299,13 +299,15 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
       this.#relay,
       this.#group?.seen ?? new Set(),
     ))
+    // What is left to write goes in first, before any listener runs: a send() from a listener
+    // of the moves below is later than everything this tab relayed before it led.
+    this.#take(inherit)
+    const relay = this.#relay
+    relay.handOver((e) => L.take(e))
     // The leader this tab followed is gone: to this tab, a lost connection, then a reconnect.
     if (this.#group)
       this.move(was === 'open' ? 'reconnecting' : was, was === 'open' ? gone() : undefined)
     if (this.#leader !== L) return
-    this.#take(inherit)
-    const relay = this.#relay
-    relay.handOver((e) => L.take(e))
     if (was !== 'closed') L.sock.open()
     // After open(): a closed socket's flush() would reject at once.
     relay.reask((id) => L.flush(relay.id, id))

@@ -212,7 +212,6 @@ class TabsHarness {
       },
       this.server,
     )
-    inOrder(this.g.world)
     this.server.onConnection((c) =>
       c.onMessage((data) => {
         const m = typeof data === 'string' ? this.sent.get(data.split(':')[0]!) : undefined
@@ -506,26 +505,6 @@ class TabsHarness {
   #note(line: string): void {
     this.log.push(`+${String(now()).padStart(6)} ${line}`)
     if (this.log.length > 400) this.log.splice(0, 100)
-  }
-}
-
-/**
- * BroadcastChannel delivers one sender's messages in order. FakeTabs.post sets one timer per
- * message, and vitest's fake timers place a timer set while timers run 1 ms later: a message
- * posted from a timer callback (a listener) is then overtaken by one posted right after the tick.
- * TabSocket's relay relies on that order (a number at or below the last written one counts as
- * written), so the model delivers posts first in, first out: each timer delivers the oldest.
- */
-function inOrder(world: TabGroup['world']): void {
-  const due: (() => void)[] = []
-  world.post = (from, data) => {
-    world.posted.push({ name: from.name, from: from.tab, data })
-    const copy = structuredClone(data)
-    const to = [...world.channels].filter((c) => c !== from && c.name === from.name)
-    due.push(() => {
-      for (const c of to) if (world.channels.has(c)) c.deliver(copy)
-    })
-    setTimeout(() => due.shift()?.(), 0)
   }
 }
 

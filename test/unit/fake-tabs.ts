@@ -104,9 +104,27 @@ export class FakeTabs {
     for (const to of this.channels) {
       if (to === from || to.name !== from.name) continue
       const ms = this.slowPairs.get(from.tab)?.get(to.tab) ?? this.latency
-      setTimeout(() => this.channels.has(to) && to.deliver(copy), ms)
+      // A channel delivers one sender's messages in the order they were posted. One timer per
+      // message is not enough: vitest's fake timers run a timer set from a timer callback (a
+      // listener that posts) 1 ms later than one set right after, which would overtake it. So
+      // each pair of channels has a queue, and each timer delivers its oldest message.
+      let queue = this.inFlight.get(from)?.get(to)
+      if (!queue) {
+        const byTo = this.inFlight.get(from) ?? new Map<FakeChannelBase, unknown[]>()
+        byTo.set(to, (queue = []))
+        this.inFlight.set(from, byTo)
+      }
+      const q = queue
+      q.push(copy)
+      setTimeout(() => {
+        const next = q.shift()
+        if (this.channels.has(to)) to.deliver(next)
+      }, ms)
     }
   }
+
+  /** Messages on their way, per sender and recipient, oldest first. */
+  private readonly inFlight = new Map<FakeChannelBase, Map<FakeChannelBase, unknown[]>>()
 
   private lockState(name: string): LockState {
     let state = this.lockStates.get(name)
