@@ -1,9 +1,9 @@
 // Cases the TabSocket model test found (test/model/tabs.model.test.ts), one behaviour each.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import type { TabSocketOptions } from '../../src/tabs'
-import { settle, tabGroup } from './fake-tabs'
+import { crash, settle, tabGroup } from './fake-tabs'
 
-const URL = 'ws://example.test/order'
+const URL = 'ws://example.test/handover'
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -29,5 +29,23 @@ describe('TabSocket: per-tab order across a change of leader', () => {
     await settle()
     expect(tab!.isLeader).toBe(true)
     expect(g.server.received).toEqual(['first', 'second'])
+  })
+})
+
+describe('TabSocket: a close() from a listener of the handover', () => {
+  test("the lost leader's `close` says willReconnect false once a `leader` listener closed the tab", async () => {
+    const g = group(2)
+    await settle()
+    const leader = g.leader()
+    const heir = g.sockets.find((s) => s !== leader)!
+    heir.on('leader', ({ isLeader }) => {
+      if (isLeader) heir.close()
+    })
+    const closes: [boolean, string][] = []
+    heir.on('close', ({ willReconnect }) => closes.push([willReconnect, heir.status]))
+    crash(g, leader)
+    await settle(400)
+    expect(heir.status).toBe('closed')
+    expect(closes).toEqual([[false, 'closed']])
   })
 })
