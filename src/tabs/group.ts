@@ -160,8 +160,9 @@ export class Group<Out> {
     bc.addEventListener('message', (e) => {
       const m = e.data as Wire<Out>
       if (this.#bc === bc) this.#receive(m)
-      // After close(): acknowledgements of what this tab relayed are still heard (see #leave).
-      else if (m.t === 'ack' && m.to === this.#id) this.#h.receive(m)
+      // After close(): what the leader says of what this tab relayed (acknowledged, or dropped)
+      // is still heard (see #leave).
+      else if ((m.t === 'ack' || m.t === 'drop') && m.to === this.#id) this.#h.receive(m)
     })
     const ac = (this.#abort = new AbortController())
     this.#locks
@@ -205,8 +206,9 @@ export class Group<Out> {
     this.#bc = null
     this.leaderId = this.#inherit = null
     if (!bc) return
-    // A follower's last sends may be written already, their acks still on the way: hear them for
-    // a bounded time, so that a message the leader wrote is not later reported as dropped.
+    // A follower's last sends may be written (or dropped) already, the leader's word still on the
+    // way: hear it for a bounded time, so that a message the leader wrote is not later reported
+    // as dropped, and one it dropped is.
     if (follower && this.#h.unacknowledged()) setTimeout(() => bc.close(), BYE_WAIT)
     else bc.close()
   }

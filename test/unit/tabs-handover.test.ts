@@ -49,3 +49,21 @@ describe('TabSocket: a close() from a listener of the handover', () => {
     expect(closes).toEqual([[false, 'closed']])
   })
 })
+
+describe('TabSocket: a follower that closes right after sending', () => {
+  test('still hears that the leader dropped its message', async () => {
+    const g = group(2, { queue: { maxMessages: 1 } })
+    g.server.mode = 'manual' // the shared socket never opens: the leader's queue fills up
+    await settle()
+    const leader = g.leader()
+    const follower = g.sockets.find((s) => s !== leader)!
+    expect(leader.send('fills the queue')).toBe('queued')
+    const drops: string[][] = []
+    follower.on('drop', ({ messages }) => drops.push(messages))
+    expect(follower.send('no room')).toBe('queued')
+    follower.close()
+    await settle()
+    expect(drops).toEqual([['no room']])
+    expect(follower.queueLength).toBe(0)
+  })
+})
