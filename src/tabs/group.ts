@@ -97,6 +97,8 @@ export class Group<Out> {
   /** Term of the leader this tab followed before it took the lead: that leader's `bye` is ours. */
   #prevTerm = -1
   #bc: ChannelLike | null = null
+  /** A follower's channel after `close()`, still heard for a while (see #leave). */
+  #linger: { bc: ChannelLike; timer: ReturnType<typeof setTimeout> } | null = null
   #abort: AbortController | null = null
   #release: (() => void) | null = null
   /** Set while this tab holds the lock and waits for the previous leader's `bye`. */
@@ -149,21 +151,28 @@ export class Group<Out> {
   #enter(): void {
     // Entered already (a listener of the tab's own announcement rejoined first).
     if (this.#abort || this.leaderId === this.#id) return
+    // Back before its channel closed (it waited for the leader's word, see #leave): the same
+    // channel again, so that no message reaches this tab twice, through two channels.
+    const linger = this.#linger
+    this.#linger = null
+    clearTimeout(linger?.timer)
     let bc: ChannelLike
     try {
-      bc = new this.#Channel(this.#name)
+      bc = linger?.bc ?? new this.#Channel(this.#name)
     } catch {
       // Opaque origins (sandboxed frames) have no channel: this tab goes it alone.
       return this.#lead(null)
     }
     this.#bc = bc
-    bc.addEventListener('message', (e) => {
-      const m = e.data as Wire<Out>
-      if (this.#bc === bc) this.#receive(m)
-      // After close(): what the leader says of what this tab relayed (acknowledged, or dropped)
-      // is still heard (see #leave).
-      else if ((m.t === 'ack' || m.t === 'drop') && m.to === this.#id) this.#h.receive(m)
-    })
+    if (!linger)
+      bc.addEventListener('message', (e) => {
+        const m = e.data as Wire<Out>
+        if (this.#bc === bc) this.#receive(m)
+        // After close(): what the leader says of what this tab relayed (acknowledged, or
+        // dropped) is still heard (see #leave).
+        else if (this.#linger?.bc === bc && (m.t === 'ack' || m.t === 'drop') && m.to === this.#id)
+          this.#h.receive(m)
+      })
     const ac = (this.#abort = new AbortController())
     this.#locks
       .request(
@@ -209,8 +218,13 @@ export class Group<Out> {
     // A follower's last sends may be written (or dropped) already, the leader's word still on the
     // way: hear it for a bounded time, so that a message the leader wrote is not later reported
     // as dropped, and one it dropped is.
-    if (follower && this.#h.unacknowledged()) setTimeout(() => bc.close(), BYE_WAIT)
-    else bc.close()
+    if (!follower || !this.#h.unacknowledged()) return bc.close()
+    const timer = setTimeout(() => {
+      if (this.#linger?.bc !== bc) return
+      this.#linger = null
+      bc.close()
+    }, BYE_WAIT)
+    this.#linger = { bc, timer }
   }
 
   /** This tab got the lock (`release` gives it back), or goes alone (`null`): a new term. */

@@ -66,4 +66,19 @@ describe('TabSocket: a follower that closes right after sending', () => {
     expect(drops).toEqual([['no room']])
     expect(follower.queueLength).toBe(0)
   })
+  test('hears it once when it opens again before the leader answered', async () => {
+    const g = group(2, { queue: { maxMessages: 1 } })
+    g.server.mode = 'manual'
+    await settle()
+    const leader = g.leader()
+    const follower = g.sockets.find((s) => s !== leader)!
+    leader.send('fills the queue')
+    const drops: string[][] = []
+    follower.on('drop', ({ messages }) => drops.push(messages))
+    follower.send('no room')
+    follower.close()
+    follower.open()
+    await settle()
+    expect(drops).toEqual([['no room']])
+  })
 })
