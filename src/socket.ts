@@ -56,6 +56,11 @@ export type Internal<In, Out> = {
   options: Normalized<In, Out>
   /** Takes every inbound frame raw (heartbeat pongs aside), in place of decoding and `message`. */
   tap: (raw: RawData) => void
+  /**
+   * Our own `close()` completed (or was cut short): the messages its native socket never
+   * transmitted, oldest first (with `recoverUnsent`). The tabs leader hands them over.
+   */
+  stranded?: (messages: Out[]) => void
 }
 
 /** A new `closed` phase (each is a token of its own). */
@@ -83,6 +88,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
   readonly #rec: Recovery<Out>
   readonly #hb: Heartbeat | null
   readonly #net: NetworkWatch | null
+  // `unknown`: a parameter typed with `Out` would make SteadySocket invariant in `Out`.
+  readonly #stranded: ((messages: unknown[]) => void) | undefined
   /** The current phase: the only state the lifecycle has. */
   #phase: Phase = closed()
   /** The status the last `status` event reported (listeners are told each change once). */
@@ -112,6 +119,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     this.#o = o
     // The tap takes the place of receive() on this one socket: the others' hot path is unchanged.
     if (internal) this.receive = internal.tap
+    this.#stranded = internal?.stranded as ((messages: unknown[]) => void) | undefined
     this.#WS = webSocketOf(o)
     this.#source = typeof url === 'function' ? url : (this.#url = toWebSocketUrl(url))
     this.#flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
@@ -267,9 +275,14 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     if (ws !== null && ws.readyState === 1) {
       // Keep the native socket until its close event: messages still arrive meanwhile. Nothing
       // more is written to it, and what it never transmits is not recovered (our own close).
-      this.#flow.release(ws)
+      const log = this.#flow.release(ws)
       ws.close(code, reason)
-      const next = this.#enter({ status: 'closing', ws, request: { code, reason, wasClean: true } })
+      const next = this.#enter({
+        status: 'closing',
+        ws,
+        request: { code, reason, wasClean: true },
+        log: this.#stranded ? log : null,
+      })
       // What abandoned sockets still hold goes back to the queue now: no connection waits for it.
       this.#rec.settle()
       return this.#announce(next)
@@ -546,9 +559,11 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
   #finishClose(wasClean: boolean): Phase {
     const p = this.#phase
     if (p.status !== 'closing') return p
-    const next = this.#enter(closed(p.ws.bufferedAmount))
+    const stranded = p.ws.bufferedAmount
+    const next = this.#enter(closed(stranded))
     this.#lastClose = { ...p.request, wasClean }
     this.#announce(next, undefined, true)
+    if (p.log) this.#stranded?.(p.log.unsent(stranded).map((m) => m.data))
     return next
   }
 }

@@ -35,8 +35,11 @@ export type MemberHost<Out> = {
   move(status: Status, close?: CloseInfo): void
   /** This tab got the lock (or has to go alone): it leads, and writes `inherit` first. */
   lead(inherit: Envelope<Out>[]): void
-  /** This tab gives up the lead if it has it (`all`: its own queued messages go in the `bye` too). */
-  resign(code: number, reason: string, all?: boolean): boolean
+  /**
+   * This tab gives up the lead if it has it (`all`: its own queued messages go in the `bye` too),
+   * and hands over its queue through `bye`, now or once its socket closed.
+   */
+  resign(code: number, reason: string, all: boolean, bye: (queue: Envelope<Out>[]) => void): boolean
   /** The previous leader's `bye` came after this tab took over: its queue is this tab's to write. */
   inherit(queue: Envelope<Out>[]): void
   /** A new leader spoke: what it has not acknowledged goes to it. */
@@ -205,20 +208,28 @@ export class Group<Out> {
   }
 
   /** Leaves the group: a leader says `bye` (with its queue), then the lock and the channel go. */
-  #leave(code: number, reason: string, all?: boolean): void {
-    const follower = !this.#h.resign(code, reason, all)
-    if (follower) this.post({ t: 'leave' })
-    this.#abort?.abort()
-    this.#release?.()
-    this.#abort = this.#release = null
+  #leave(code: number, reason: string, all = false): void {
     const bc = this.#bc
+    const release = this.#release
+    const say = (body: Body<Out>, term: number) => bc?.postMessage({ ...body, f: this.#id, term })
+    const term = this.#term
+    this.#abort?.abort()
+    this.#abort = this.#release = null
     this.#bc = null
     this.leaderId = this.#inherit = null
+    const follower = !this.#h.resign(code, reason, all, (q) => {
+      // The lock goes after the `bye`: the next leader reads it before it writes anything.
+      say({ t: 'bye', q }, term)
+      release?.()
+      bc?.close()
+    })
+    if (!follower) return
+    say({ t: 'leave' }, term)
     if (!bc) return
     // A follower's last sends may be written (or dropped) already, the leader's word still on the
     // way: hear it for a bounded time, so that a message the leader wrote is not later reported
     // as dropped, and one it dropped is.
-    if (!follower || !this.#h.unacknowledged()) return bc.close()
+    if (!this.#h.unacknowledged()) return bc.close()
     const timer = setTimeout(() => {
       if (this.#linger?.bc !== bc) return
       this.#linger = null

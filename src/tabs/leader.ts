@@ -33,6 +33,9 @@ export class Leader<Out> {
   #held: [string, number, Out][] | null = null
   /** Set by `leave()`: a flush still running then answers for nothing (the next leader is asked). */
   #left = false
+  /** Set while the socket closes after `leave()`: takes what it never transmitted. */
+  #handOff: ((stranded: Envelope<Out>[]) => void) | null = null
+  readonly #settleWithin: number
   readonly #errors = new WeakMap<SteadySocketError, number>()
   #errorCount = 0
   readonly #offs: (() => void)[]
@@ -75,7 +78,9 @@ export class Leader<Out> {
         this.#cast({ t: 'msg', raw })
         h.frame(raw)
       },
+      stranded: (messages) => this.#handOff?.(messages),
     }
+    this.#settleWithin = options.settleWithin
     const s = (this.sock = new SteadySocket<RawData, Envelope<Out>>(url, {
       [INTERNAL]: internal,
     } as SteadySocketOptions<RawData, Envelope<Out>>))
@@ -183,21 +188,50 @@ export class Leader<Out> {
   }
 
   /**
-   * Leaves the lead: hands the messages other tabs had queued here to the next leader (`bye`),
-   * closes the socket and returns this tab's own queued messages. With `all` (the page is hidden,
-   * maybe for good) its own go in the `bye` too; the tab keeps them, and the next leader's dedupe
-   * table makes a later re-send of them a no-op.
+   * Leaves the lead: closes the socket, hands the messages other tabs had queued here to the next
+   * leader (`bye`) and returns this tab's own queued messages. An open socket may still transmit
+   * what it holds: the `bye` waits for its close event (at most `settleWithin`, or until `cut()`)
+   * and carries first what it never transmitted (other tabs were told `'sent'`); this tab's own
+   * such messages go to `bye` as `mine`, to be kept in front of the others. With `all` (the page
+   * is hidden, maybe for good: no waiting) its own queued messages go in the `bye` too; the tab
+   * keeps them, and the next leader's dedupe table makes a later re-send of them a no-op.
    */
-  leave(code: number, reason: string, all = false): Envelope<Out>[] {
+  leave(
+    code: number,
+    reason: string,
+    all: boolean,
+    bye: (q: Envelope<Out>[], mine: Envelope<Out>[]) => void,
+  ): Envelope<Out>[] {
     this.#left = true
     for (const off of this.#offs) off()
     const s = this.sock
     const id = this.#relay.id
-    const queued = s.clearQueue()
-    this.#h.post({ t: 'bye', q: all ? queued : queued.filter((e) => e.o !== id) })
+    // Closed first: what a socket that had died never sent comes back to the queue, in front.
     s.close(code, reason)
-    s.dispose()
+    const queued = s.clearQueue()
+    const q = all ? queued : queued.filter((e) => e.o !== id)
+    if (s.status === 'closing' && !all) {
+      const timer = setTimeout(() => s.dispose(), this.#settleWithin)
+      this.#handOff = (stranded) => {
+        this.#handOff = null
+        clearTimeout(timer)
+        const theirs = stranded.filter((e) => e.o !== id)
+        bye(
+          [...theirs, ...q],
+          stranded.filter((e) => e.o === id),
+        )
+        s.dispose()
+      }
+    } else {
+      s.dispose()
+      bye(q, [])
+    }
     return queued.filter((e) => e.o === id)
+  }
+
+  /** The tab is disposed: a socket still closing after `leave()` is settled now. */
+  cut(): void {
+    if (this.#handOff) this.sock.dispose()
   }
 
   #cast(body: Body<Out>): void {

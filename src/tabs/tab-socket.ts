@@ -66,6 +66,8 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
   /** How the group, the relay and this tab's socket reach this tab. */
   readonly #host: RelayHost<Out> & MemberHost<Out>
   #leader: Leader<Out> | null = null
+  /** The socket this tab led with, still closing after it left the lead (see `Leader.leave`). */
+  #leaving: Leader<Out> | null = null
 
   /**
    * @param url as for `SteadySocket`; a URL provider needs the `channel` option.
@@ -110,7 +112,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
       status: () => this.status,
       move: (status, close) => this.move(status, close),
       lead: (inherit) => this.#lead(inherit),
-      resign: (code, reason, all) => this.#resign(code, reason, all),
+      resign: (code, reason, all, bye) => this.#resign(code, reason, all, bye),
       inherit: (queue) => this.#take(queue),
       follow: (to) => this.#relay.follow(to),
       receive: (m) => {
@@ -269,6 +271,8 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     this.disposed = true
     if (this.#group) this.close()
     else this.#leader?.sock.dispose()
+    // A socket this tab led with and still closing hands over what it holds now.
+    this.#leaving?.cut()
     const left = this.#relay.clear()
     if (left.length > 0) this.ev.emit('drop', { messages: left, reason: 'disposed' })
     this.released()
@@ -280,11 +284,24 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
   }
 
   /** Gives up the lead, if this tab has it: its socket hands over, its own queued messages stay. */
-  #resign(code: number, reason: string, all?: boolean): boolean {
+  #resign(
+    code: number,
+    reason: string,
+    all: boolean,
+    bye: (queue: Envelope<Out>[]) => void,
+  ): boolean {
     const L = this.#leader
     if (!L) return false
     this.#leader = null
-    this.#relay.keep(L.leave(code, reason, all))
+    this.#leaving = L
+    this.#relay.keep(
+      L.leave(code, reason, all, (queue, mine) => {
+        if (this.#leaving === L) this.#leaving = null
+        // Older than what it had queued: they go first when this tab is back.
+        this.#relay.keep(mine, true)
+        bye(queue)
+      }),
+    )
     return true
   }
 

@@ -82,3 +82,46 @@ describe('TabSocket: a follower that closes right after sending', () => {
     expect(drops).toEqual([['no room']])
   })
 })
+
+describe('TabSocket: a leader that closes with messages in its native buffer', () => {
+  test('hands over what its socket never transmitted', async () => {
+    const g = group(2)
+    await settle()
+    const leader = g.leader()
+    const heir = g.sockets.find((s) => s !== leader)!
+    const first = g.server.connections[0]!
+    first.stall()
+    expect(heir.send('theirs')).toBe('sent')
+    await settle(5) // relayed, written, and stuck in the native buffer
+    first.terminate() // the connection dies with it; the leader's socket does not know yet
+    expect(leader.send('mine')).toBe('sent')
+    leader.close()
+    await settle()
+    expect(heir.isLeader).toBe(true)
+    // The heir writes the other tab's message; the leaving tab keeps its own, as with its queue.
+    expect(g.server.received).toEqual(['theirs'])
+    expect(leader.queueLength).toBe(1)
+    leader.open()
+    await settle()
+    expect(g.server.received).toEqual(['theirs', 'mine'])
+  })
+
+  test('writes nothing twice when the closing socket still transmits it', async () => {
+    const g = group(2)
+    await settle()
+    const leader = g.leader()
+    const heir = g.sockets.find((s) => s !== leader)!
+    const first = g.server.connections[0]!
+    first.stall()
+    heir.send('slow')
+    await settle(5)
+    expect(leader.bufferedAmount).toBeGreaterThan(0)
+    leader.close()
+    await settle(5)
+    expect(heir.isLeader).toBe(false) // the lock waits for the socket's close
+    first.resume() // 'slow' goes out, then the close frame
+    await settle()
+    expect(heir.isLeader).toBe(true)
+    expect(g.server.received).toEqual(['slow'])
+  })
+})
