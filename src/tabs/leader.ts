@@ -94,7 +94,8 @@ export class Leader<Out> {
         }
         const state = this.#state()
         h.state(state)
-        this.#cast({ t: 'state', s: this.#wire(state) })
+        // A listener of this tab may have left the lead: its `bye` was its last word.
+        if (!this.#left) this.#cast({ t: 'state', s: this.#wire(state) })
       }),
       s.on('drop', ({ messages, reason }) => {
         const own: Out[] = []
@@ -115,6 +116,7 @@ export class Leader<Out> {
           // The socket committed the state this event reports: every tab commits it first.
           const state = this.#state()
           h.event(k, p, state)
+          if (this.#left) return
           const wire = k === 'error' ? this.#wireError(p as SteadySocketError) : p
           this.#cast({ t: 'event', k, p: wire, s: this.#wire(state) })
         }),

@@ -125,3 +125,23 @@ describe('TabSocket: a leader that closes with messages in its native buffer', (
     expect(g.server.received).toEqual(['slow'])
   })
 })
+
+describe('TabSocket: a leader that leaves from a listener of its own socket', () => {
+  test('says nothing after its `bye`, so the next leader keeps what the `bye` handed over', async () => {
+    const g = group(2)
+    await settle()
+    const leader = g.leader()
+    const heir = g.sockets.find((s) => s !== leader)!
+    // Leaves and comes back from its `close` listener: the socket's `close` event it relays
+    // would come after its `bye`, on its new channel.
+    leader.once('close', () => {
+      leader.close()
+      leader.open()
+    })
+    expect(heir.send('relayed')).toBe('sent')
+    g.server.connections[0]!.terminate() // written into the dead socket, recovered into its queue
+    await settle(400)
+    expect(heir.isLeader).toBe(true)
+    expect(g.server.received).toEqual(['relayed'])
+  })
+})
