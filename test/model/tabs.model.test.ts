@@ -1,10 +1,3 @@
-// NOT RUN BY `npm test` YET: this model of TabSocket still finds bugs (see below), so it runs only
-// on demand (`npm run test:model:tabs`, which sets MODEL_TABS=1 for vitest.config.ts). Open
-// counterexamples, each replayable with the seed it prints:
-//  - a follower's `close` event with willReconnect false while its status is 'connecting'
-//    (a close() that races the leader's state message);
-//  - a message of one tab arriving after a later message of that tab across a handover.
-// Once it passes, move it back under test/model/ so that npm test runs it.
 // Model-based test of TabSocket (smaller than the SteadySocket one): a group of fake tabs (Web
 // Locks + BroadcastChannel from test/unit/fake-tabs.ts) sharing one socket, with random sends from
 // any tab, tabs closing, reopening, crashing and joining, leader handovers, server drops, clock
@@ -14,15 +7,17 @@
 // (a drop event in its tab), or lost only as the README allows (a crashed leader's
 // acknowledged queue, or a leader that left with no tab to take its queue).
 //
-//   TABS_RUNS=3000 npx vitest run --project model test/model/tabs.model.test.ts   a long run;
+// Runs in `npm test` (300 runs, a fresh seed printed; CI replays seed 20261203, see run.ts).
+//   npm run test:model:tabs                                                     a long run;
+//   TABS_RUNS=3000 npx vitest run --project model test/model/tabs.model.test.ts   the same;
 //   MODEL_SEED / MODEL_PATH / MODEL_IGNORE / MODEL_AVOID as for socket.model.test.ts.
 import fc from 'fast-check'
 import { test, vi } from 'vitest'
 import type { RawData } from '../../src/index'
 import { FakeServer, type FakeWebSocket } from '../../src/testing/index'
 import { crash, tabGroup, type TabGroup } from '../unit/fake-tabs'
-import { EPOCH, installEnv, microtasks, type Env } from '../model/env'
-import { avoided, banner, budget, failure, ignored, modelSettings } from '../model/run'
+import { EPOCH, installEnv, microtasks, type Env } from './env'
+import { avoided, banner, budget, failure, ignored, modelSettings } from './run'
 
 const RUNS = 300
 const MAX_STEPS = 20
