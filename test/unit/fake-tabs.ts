@@ -191,6 +191,8 @@ export class FakeChannelBase implements ChannelLike {
 
 export class FakeTab {
   dead = false
+  /** The native sockets this tab made (when it led), so that a crash takes them down. */
+  readonly sockets: object[] = []
   readonly locks: LockManagerLike
   readonly BroadcastChannel: BroadcastChannelConstructor
 
@@ -242,7 +244,7 @@ export function tabGroup(
   const sockets: TabSocket<string, string>[] = []
   const add = (extra: TabSocketOptions<string, string> = {}) => {
     const tab = world.tab()
-    const socket = new TabSocket<string, string>(url, {
+    const all: TabSocketOptions<string, string> = {
       WebSocket: server.WebSocket,
       locks: tab.locks,
       BroadcastChannel: tab.BroadcastChannel,
@@ -250,6 +252,17 @@ export function tabGroup(
       reconnect: { initialDelay: 1000, jitter: 'none' },
       ...options,
       ...extra,
+    }
+    // Each native socket is recorded in the tab that made it.
+    const WS = all.WebSocket as typeof server.WebSocket
+    const socket = new TabSocket<string, string>(url, {
+      ...all,
+      WebSocket: class extends WS {
+        constructor(u: string | URL, protocols?: string | string[]) {
+          super(u, protocols)
+          tab.sockets.push(this)
+        }
+      },
     })
     tabs.push(tab)
     sockets.push(socket)
@@ -273,7 +286,10 @@ export type TabGroup = ReturnType<typeof tabGroup>
 
 /** Crashes the tab of `socket`: channel and lock gone; its socket dies with it. */
 export function crash(g: TabGroup, socket: TabSocket<string, string>): void {
-  g.tabOf(socket).crash()
+  const tab = g.tabOf(socket)
+  tab.crash()
+  // Its connections die with it: what their buffers held is never transmitted.
+  for (const c of g.server.connections) if (tab.sockets.includes(c.socket)) c.terminate()
   // A crashed tab runs no more code; disposing it stops its timers (its `bye` goes nowhere).
   socket.dispose()
 }
