@@ -57,8 +57,10 @@ export type Internal<In, Out> = {
   /** Takes every inbound frame raw (heartbeat pongs aside), in place of decoding and `message`. */
   tap: (raw: RawData) => void
   /**
-   * Our own `close()` completed (or was cut short): the messages its native socket never
-   * transmitted, oldest first (with `recoverUnsent`). The tabs leader hands them over.
+   * Told once after `close()`: the messages its native socket never transmitted, oldest first
+   * (with `recoverUnsent`), once it closed and no socket given up on earlier may still transmit
+   * (what those never did is back in the queue by then). The tabs leader hands them over. With
+   * it, `close()` leaves such sockets to settle (`dispose()` still cuts every wait short).
    */
   stranded?: (messages: Out[]) => void
 }
@@ -90,6 +92,8 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
   readonly #net: NetworkWatch | null
   // `unknown`: a parameter typed with `Out` would make SteadySocket invariant in `Out`.
   readonly #stranded: ((messages: unknown[]) => void) | undefined
+  /** What our close() left unsent, while `stranded` waits for abandoned sockets (tabs only). */
+  #unsent: unknown[] | null = null
   /** The current phase: the only state the lifecycle has. */
   #phase: Phase = closed()
   /** The status the last `status` event reported (listeners are told each change once). */
@@ -134,6 +138,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
         const p = this.#phase
         if (p.status === 'connecting' && p.held) this.#open(p)
         else this.runWaiters()
+        if (this.#unsent) this.#strand([])
       },
     })
     const hb = o.heartbeat
@@ -284,14 +289,15 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
         log: this.#stranded ? log : null,
       })
       // What abandoned sockets still hold goes back to the queue now: no connection waits for it.
-      this.#rec.settle()
+      if (!this.#stranded) this.#rec.settle()
       return this.#announce(next)
     }
     // A new phase even when already closed: a call in flight that meant to open sees it is over.
     const next = this.#enter(closed(p.status === 'closed' ? p.stranded : 0))
-    this.#rec.settle()
+    if (!this.#stranded) this.#rec.settle()
     if (ws) this.#lastClose = { code, reason, wasClean: false }
     this.#announce(next, undefined, ws !== null)
+    if (this.#phase === next) this.#strand([])
   }
 
   /** Resolves when the queue is empty and the native buffer is 0; rejects if `closed` first, or on timeout. */
@@ -335,6 +341,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     // First: a listener of the events below can no longer open, reconnect or queue.
     this.disposed = true
     this.close()
+    this.#rec.settle()
     // Cut short: the socket is released (and in Node cut, not left waiting for a close frame).
     this.#finishClose(false)
     const left = this.#flow.clear()
@@ -563,7 +570,18 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     const next = this.#enter(closed(stranded))
     this.#lastClose = { ...p.request, wasClean }
     this.#announce(next, undefined, true)
-    if (p.log) this.#stranded?.(p.log.unsent(stranded).map((m) => m.data))
+    this.#strand(p.log ? p.log.unsent(stranded).map((m) => m.data) : [])
     return next
+  }
+
+  /** Tabs only: tells `stranded` what our close() left, once no abandoned socket may transmit. */
+  #strand(unsent: unknown[]): void {
+    const hook = this.#stranded
+    if (!hook) return
+    const all = (this.#unsent ?? []).concat(unsent)
+    this.#unsent = all
+    if (this.#rec.pending) return
+    this.#unsent = null
+    hook(all)
   }
 }

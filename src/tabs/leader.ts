@@ -191,12 +191,13 @@ export class Leader<Out> {
 
   /**
    * Leaves the lead: closes the socket, hands the messages other tabs had queued here to the next
-   * leader (`bye`) and returns this tab's own queued messages. An open socket may still transmit
-   * what it holds: the `bye` waits for its close event (at most `settleWithin`, or until `cut()`)
-   * and carries first what it never transmitted (other tabs were told `'sent'`); this tab's own
-   * such messages go to `bye` as `mine`, to be kept in front of the others. With `all` (the page
-   * is hidden, maybe for good: no waiting) its own queued messages go in the `bye` too; the tab
-   * keeps them, and the next leader's dedupe table makes a later re-send of them a no-op.
+   * leader (`bye`) and returns this tab's own queued messages. Sockets that are closing (this
+   * one, or one given up on earlier, after `reconnect()`) may still transmit what they hold: the
+   * `bye` waits until none may (their close events, at most `settleWithin` each, or `cut()`), and
+   * carries first what they never transmitted (other tabs were told `'sent'`); this tab's own
+   * such messages go to `bye` as `mine`, to be kept in front of its queued ones. With `all` (the
+   * page is hidden, maybe for good) nothing waits, and its own queued messages go in the `bye`
+   * too; the tab keeps them, and the next leader's dedupe table makes a re-send a no-op.
    */
   leave(
     code: number,
@@ -208,26 +209,24 @@ export class Leader<Out> {
     for (const off of this.#offs) off()
     const s = this.sock
     const id = this.#relay.id
-    // Closed first: what a socket that had died never sent comes back to the queue, in front.
-    s.close(code, reason)
     const queued = s.clearQueue()
     const q = all ? queued : queued.filter((e) => e.o !== id)
-    if (s.status === 'closing' && !all) {
-      const timer = setTimeout(() => s.dispose(), this.#settleWithin)
-      this.#handOff = (stranded) => {
-        this.#handOff = null
-        clearTimeout(timer)
-        const theirs = stranded.filter((e) => e.o !== id)
-        bye(
-          [...theirs, ...q],
-          stranded.filter((e) => e.o === id),
-        )
-        s.dispose()
-      }
-    } else {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let told = false
+    // Told once, when the socket is closed and no socket may still transmit (maybe at once).
+    this.#handOff = (stranded) => {
+      this.#handOff = null
+      told = true
+      clearTimeout(timer)
+      // What sockets given up on earlier never transmitted is back in the queue: the oldest.
+      const older = [...s.clearQueue(), ...stranded]
+      const mine = all ? [] : older.filter((e) => e.o === id)
+      bye([...(all ? older : older.filter((e) => e.o !== id)), ...q], mine)
       s.dispose()
-      bye(q, [])
     }
+    s.close(code, reason)
+    if (all) s.dispose()
+    else if (!told) timer = setTimeout(() => s.dispose(), this.#settleWithin)
     return queued.filter((e) => e.o === id)
   }
 

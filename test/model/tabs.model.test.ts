@@ -1,6 +1,7 @@
 // Model-based test of TabSocket (smaller than the SteadySocket one): a group of fake tabs (Web
 // Locks + BroadcastChannel from test/unit/fake-tabs.ts) sharing one socket, with random sends from
-// any tab, tabs closing, reopening, crashing and joining, leader handovers, server drops, clock
+// any tab, tabs closing, reopening, crashing and joining, leader handovers, server drops and
+// stalls (a server that stops reading, then reads again: the final wait reads everything), clock
 // ticks and re-entrant calls from tab listeners. Invariants: at most one live native socket
 // across the group; state committed before announced in every tab; after a friendly wait every
 // joined tab is open with one leader; every send delivered once, in order per tab, or reported
@@ -32,7 +33,7 @@ type TabStep =
   | { kind: 'close' | 'open' | 'reconnect' | 'crash'; tab: number }
   | { kind: 'add' }
   | { kind: 'arm'; tab: number; hook: TabHook; action: TabAction }
-  | { kind: 'terminate' }
+  | { kind: 'terminate' | 'stall' | 'resume' }
   | { kind: 'serverClose'; code: number }
   | { kind: 'serverSend' }
   | { kind: 'tick'; ms: number }
@@ -54,6 +55,10 @@ function label(s: TabStep): string {
       return `tab ${s.tab}: in the next '${s.hook}' listener call ${s.action}()`
     case 'terminate':
       return 'server: terminate() the live connection'
+    case 'stall':
+      return 'server: stop reading the live connection (stall)'
+    case 'resume':
+      return 'server: read every connection again (resume)'
     case 'serverClose':
       return `server: close(${s.code}) the open connection`
     case 'serverSend':
@@ -92,6 +97,8 @@ const stepArb: fc.Arbitrary<TabStep> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.constant<TabStep>({ kind: 'terminate' }) },
+  { weight: 1, arbitrary: fc.constant<TabStep>({ kind: 'stall' }) },
+  { weight: 1, arbitrary: fc.constant<TabStep>({ kind: 'resume' }) },
   {
     weight: 2,
     arbitrary: fc
@@ -356,6 +363,12 @@ class TabsHarness {
       case 'terminate':
         live()?.terminate()
         break
+      case 'stall':
+        live()?.stall()
+        break
+      case 'resume':
+        this.#resume()
+        break
       case 'serverClose': {
         const c = this.server.connections.filter((x) => x.state === 'open').reverse()[0]
         c?.close(step.code)
@@ -372,10 +385,16 @@ class TabsHarness {
     this.check(`after step '${text}'`)
   }
 
+  #resume(): void {
+    for (const c of this.server.connections) if (c.isStalled) c.resume()
+  }
+
   async finish(): Promise<void> {
     this.#armed.length = 0
     this.#step = 'the final wait'
     this.#note('▶ final wait')
+    // A friendly wait: the server reads again (what a stalled connection held goes out).
+    this.#resume()
     await vi.advanceTimersByTimeAsync(5000)
     this.check('after the final wait')
     const joined = this.#joined()

@@ -126,6 +126,49 @@ describe('TabSocket: a leader that closes with messages in its native buffer', (
   })
 })
 
+describe('TabSocket: a leader that closes while a socket it gave up on may still transmit', () => {
+  test('waits for that socket: what it still transmits is not written again', async () => {
+    const g = group(2)
+    await settle()
+    const leader = g.leader()
+    const heir = g.sockets.find((s) => s !== leader)!
+    const first = g.server.connections[0]!
+    first.stall()
+    heir.send('theirs')
+    await settle(5) // in the first connection's buffer
+    leader.reconnect() // gives up on it: it closes, and may still transmit
+    await settle(5)
+    leader.close()
+    first.resume() // 'theirs' goes out on the connection given up on
+    await settle(400)
+    expect(heir.isLeader).toBe(true)
+    expect(g.server.received).toEqual(['theirs'])
+  })
+
+  test("hands over what that socket never transmitted, and keeps the tab's own", async () => {
+    const g = group(2)
+    await settle()
+    const leader = g.leader()
+    const heir = g.sockets.find((s) => s !== leader)!
+    const first = g.server.connections[0]!
+    first.stall()
+    heir.send('theirs')
+    await settle(5)
+    leader.send('mine')
+    leader.reconnect()
+    await settle(5)
+    leader.close()
+    first.terminate() // its buffer is lost: both messages were never transmitted
+    await settle(400)
+    expect(heir.isLeader).toBe(true)
+    expect(g.server.received).toEqual(['theirs'])
+    const drops: string[][] = []
+    leader.on('drop', ({ messages }) => drops.push(messages))
+    leader.dispose()
+    expect(drops).toEqual([['mine']])
+  })
+})
+
 describe('TabSocket: a leader that leaves from a listener of its own socket', () => {
   test('says nothing after its `bye`, so the next leader keeps what the `bye` handed over', async () => {
     const g = group(2)
