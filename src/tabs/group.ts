@@ -279,7 +279,10 @@ export class Group<Out> {
       this.#prevTerm = -1
       return
     }
-    if (term < this.#term || (term === this.#term && from !== this.leaderId)) return
+    // A tab that left and joined again knows the term but not its leader (`null`): the bye of
+    // that term is still the one it must read, its own (as leader before) included.
+    const other = this.leaderId !== null && from !== this.leaderId
+    if (term < this.#term || (term === this.#term && other)) return
     this.#term = term
     this.leaderId = null
     this.#inherit = q.length > 0 ? q : null

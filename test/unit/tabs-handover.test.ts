@@ -188,3 +188,22 @@ describe('TabSocket: a leader that leaves from a listener of its own socket', ()
     expect(g.server.received).toEqual(['relayed'])
   })
 })
+
+describe('TabSocket: a follower that left and joins again', () => {
+  test('reads the `bye` of the leader it followed before it heard from it again', async () => {
+    const g = group(2)
+    g.server.mode = 'manual' // the shared socket never opens: relayed sends wait in its queue
+    await settle()
+    const leader = g.leader()
+    const follower = g.sockets.find((s) => s !== leader)!
+    expect(follower.send('queued in the leader')).toBe('queued')
+    await settle() // acknowledged as queued: it is the leader's now
+    follower.close()
+    follower.open() // knows the term, not yet its leader
+    leader.close() // its bye comes before any word to the rejoined tab
+    g.server.mode = 'accept'
+    await settle()
+    expect(follower.isLeader).toBe(true)
+    expect(g.server.received).toEqual(['queued in the leader'])
+  })
+})
