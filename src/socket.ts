@@ -57,13 +57,16 @@ export type Internal<In, Out> = {
   /** Takes every inbound frame raw (heartbeat pongs aside), in place of decoding and `message`. */
   tap: (raw: RawData) => void
   /**
-   * Told once after `close()`: the messages its native socket never transmitted, oldest first
-   * (with `recoverUnsent`), once it closed and no socket given up on earlier may still transmit
-   * (what those never did is back in the queue by then). The tabs leader hands them over. With
-   * it, `close()` leaves such sockets to settle (`dispose()` still cuts every wait short).
+   * Set by the tabs leader just before its last `close()`: told the messages the native socket
+   * never transmitted, oldest first (with `recoverUnsent`), once it closed and no socket given
+   * up on earlier may still transmit (what those never did is back in the queue by then). While
+   * it is set, `close()` leaves such sockets to settle (`dispose()` still cuts every wait short).
    */
-  stranded?: (messages: Out[]) => void
+  stranded?: ((messages: Out[]) => void) | undefined
 }
+
+/** The internal path's hooks, as the socket reads them (see `Internal`). */
+type Hooks = { stranded?: ((messages: unknown[]) => void) | undefined }
 
 /** A new `closed` phase (each is a token of its own). */
 const closed = (stranded = 0): Closed => ({ status: 'closed', stranded })
@@ -90,8 +93,9 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
   readonly #rec: Recovery<Out>
   readonly #hb: Heartbeat | null
   readonly #net: NetworkWatch | null
-  // `unknown`: a parameter typed with `Out` would make SteadySocket invariant in `Out`.
-  readonly #stranded: ((messages: unknown[]) => void) | undefined
+  // The internal path's hooks; `unknown`: a parameter typed with `Out` would make SteadySocket
+  // invariant in `Out`.
+  readonly #hooks: Hooks | undefined
   /** What our close() left unsent, while `stranded` waits for abandoned sockets (tabs only). */
   #unsent: unknown[] | null = null
   /** The current phase: the only state the lifecycle has. */
@@ -123,7 +127,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
     this.#o = o
     // The tap takes the place of receive() on this one socket: the others' hot path is unchanged.
     if (internal) this.receive = internal.tap
-    this.#stranded = internal?.stranded as ((messages: unknown[]) => void) | undefined
+    this.#hooks = internal as Hooks | undefined
     this.#WS = webSocketOf(o)
     this.#source = typeof url === 'function' ? url : (this.#url = toWebSocketUrl(url))
     this.#flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
@@ -286,15 +290,15 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
         status: 'closing',
         ws,
         request: { code, reason, wasClean: true },
-        log: this.#stranded ? log : null,
+        log: this.#hooks?.stranded ? log : null,
       })
       // What abandoned sockets still hold goes back to the queue now: no connection waits for it.
-      if (!this.#stranded) this.#rec.settle()
+      if (!this.#hooks?.stranded) this.#rec.settle()
       return this.#announce(next)
     }
     // A new phase even when already closed: a call in flight that meant to open sees it is over.
     const next = this.#enter(closed(p.status === 'closed' ? p.stranded : 0))
-    if (!this.#stranded) this.#rec.settle()
+    if (!this.#hooks?.stranded) this.#rec.settle()
     if (ws) this.#lastClose = { code, reason, wasClean: false }
     this.#announce(next, undefined, ws !== null)
     if (this.#phase === next) this.#strand([])
@@ -576,7 +580,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends SocketBase<
 
   /** Tabs only: tells `stranded` what our close() left, once no abandoned socket may transmit. */
   #strand(unsent: unknown[]): void {
-    const hook = this.#stranded
+    const hook = this.#hooks?.stranded
     if (!hook) return
     const all = (this.#unsent ?? []).concat(unsent)
     this.#unsent = all

@@ -36,6 +36,8 @@ export class Leader<Out> {
   /** Set while the socket closes after `leave()`: takes what it never transmitted. */
   #handOff: ((stranded: Envelope<Out>[]) => void) | null = null
   readonly #settleWithin: number
+  /** The socket's internal hooks: `stranded` is set by `leave()` only. */
+  readonly #internal: Internal<RawData, Envelope<Out>>
   readonly #errors = new WeakMap<SteadySocketError, number>()
   #errorCount = 0
   readonly #offs: (() => void)[]
@@ -78,8 +80,8 @@ export class Leader<Out> {
         this.#cast({ t: 'msg', raw })
         h.frame(raw)
       },
-      stranded: (messages) => this.#handOff?.(messages),
     }
+    this.#internal = internal
     this.#settleWithin = options.settleWithin
     const s = (this.sock = new SteadySocket<RawData, Envelope<Out>>(url, {
       [INTERNAL]: internal,
@@ -224,6 +226,7 @@ export class Leader<Out> {
       bye([...(all ? older : older.filter((e) => e.o !== id)), ...q], mine)
       s.dispose()
     }
+    this.#internal.stranded = (stranded) => this.#handOff?.(stranded)
     s.close(code, reason)
     if (all) s.dispose()
     else if (!told) timer = setTimeout(() => s.dispose(), this.#settleWithin)
