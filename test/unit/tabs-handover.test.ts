@@ -1,6 +1,7 @@
 // Cases the TabSocket model test found (test/model/tabs.model.test.ts), one behaviour each.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import type { TabSocketOptions } from '../../src/tabs'
+import { TabSocket, type TabSocketOptions } from '../../src/tabs'
+import { FakeServer } from '../../src/testing/index'
 import { crash, settle, tabGroup } from './fake-tabs'
 
 const URL = 'ws://example.test/handover'
@@ -205,5 +206,19 @@ describe('TabSocket: a follower that left and joins again', () => {
     await settle()
     expect(follower.isLeader).toBe(true)
     expect(g.server.received).toEqual(['queued in the leader'])
+  })
+})
+
+describe('TabSocket without Web Locks or BroadcastChannel', () => {
+  test('close() puts back at once what a socket given up on held, as SteadySocket does', async () => {
+    const server = new FakeServer()
+    const socket = new TabSocket<string, string>(URL, { WebSocket: server.WebSocket })
+    made.push(socket)
+    await vi.advanceTimersByTimeAsync(5)
+    server.connections[0]!.stall()
+    socket.send('held')
+    socket.reconnect() // gives up on the first socket, which may still transmit 'held'
+    socket.close()
+    expect(socket.queueLength).toBe(1)
   })
 })
