@@ -61,18 +61,6 @@ export default defineConfig({
           environment: 'jsdom',
         },
       },
-      // The TabSocket model still finds open bugs (its header lists them): on demand only.
-      ...(process.env.MODEL_TABS === '1'
-        ? [
-            {
-              test: {
-                name: 'model-tabs',
-                include: ['test/model-tabs/**/*.test.ts'],
-                environment: 'jsdom' as const,
-              },
-            },
-          ]
-        : []),
       {
         test: {
           name: 'node',

@@ -1,5 +1,6 @@
 import type { CloseInfo, Status } from './events'
 import type { WebSocketLike } from './options'
+import type { SentLog } from './recovery'
 
 type Timer = ReturnType<typeof setTimeout> | undefined
 
@@ -35,6 +36,8 @@ export type Closing = {
   readonly ws: WebSocketLike
   /** What our `close()` sent, reported by the `close` event. */
   readonly request: CloseInfo
+  /** What was written to `ws`, kept only for the tabs leader (see `Internal.stranded`). */
+  readonly log: SentLog<unknown> | null
 }
 
 /** Waiting for the backoff timer (the retry). */

@@ -35,8 +35,11 @@ export type MemberHost<Out> = {
   move(status: Status, close?: CloseInfo): void
   /** This tab got the lock (or has to go alone): it leads, and writes `inherit` first. */
   lead(inherit: Envelope<Out>[]): void
-  /** This tab gives up the lead if it has it (`all`: its own queued messages go in the `bye` too). */
-  resign(code: number, reason: string, all?: boolean): boolean
+  /**
+   * This tab gives up the lead if it has it (`all`: its own queued messages go in the `bye` too),
+   * and hands over its queue through `bye`, now or once its socket closed.
+   */
+  resign(code: number, reason: string, all: boolean, bye: (queue: Envelope<Out>[]) => void): boolean
   /** The previous leader's `bye` came after this tab took over: its queue is this tab's to write. */
   inherit(queue: Envelope<Out>[]): void
   /** A new leader spoke: what it has not acknowledged goes to it. */
@@ -97,6 +100,8 @@ export class Group<Out> {
   /** Term of the leader this tab followed before it took the lead: that leader's `bye` is ours. */
   #prevTerm = -1
   #bc: ChannelLike | null = null
+  /** A follower's channel after `close()`, still heard for a while (see #leave). */
+  #linger: { bc: ChannelLike; timer: ReturnType<typeof setTimeout> } | null = null
   #abort: AbortController | null = null
   #release: (() => void) | null = null
   /** Set while this tab holds the lock and waits for the previous leader's `bye`. */
@@ -149,20 +154,28 @@ export class Group<Out> {
   #enter(): void {
     // Entered already (a listener of the tab's own announcement rejoined first).
     if (this.#abort || this.leaderId === this.#id) return
+    // Back before its channel closed (it waited for the leader's word, see #leave): the same
+    // channel again, so that no message reaches this tab twice, through two channels.
+    const linger = this.#linger
+    this.#linger = null
+    clearTimeout(linger?.timer)
     let bc: ChannelLike
     try {
-      bc = new this.#Channel(this.#name)
+      bc = linger?.bc ?? new this.#Channel(this.#name)
     } catch {
       // Opaque origins (sandboxed frames) have no channel: this tab goes it alone.
       return this.#lead(null)
     }
     this.#bc = bc
-    bc.addEventListener('message', (e) => {
-      const m = e.data as Wire<Out>
-      if (this.#bc === bc) this.#receive(m)
-      // After close(): acknowledgements of what this tab relayed are still heard (see #leave).
-      else if (m.t === 'ack' && m.to === this.#id) this.#h.receive(m)
-    })
+    if (!linger)
+      bc.addEventListener('message', (e) => {
+        const m = e.data as Wire<Out>
+        if (this.#bc === bc) this.#receive(m)
+        // After close(): what the leader says of what this tab relayed (acknowledged, or
+        // dropped) is still heard (see #leave).
+        else if (this.#linger?.bc === bc && (m.t === 'ack' || m.t === 'drop') && m.to === this.#id)
+          this.#h.receive(m)
+      })
     const ac = (this.#abort = new AbortController())
     this.#locks
       .request(
@@ -195,20 +208,34 @@ export class Group<Out> {
   }
 
   /** Leaves the group: a leader says `bye` (with its queue), then the lock and the channel go. */
-  #leave(code: number, reason: string, all?: boolean): void {
-    const follower = !this.#h.resign(code, reason, all)
-    if (follower) this.post({ t: 'leave' })
-    this.#abort?.abort()
-    this.#release?.()
-    this.#abort = this.#release = null
+  #leave(code: number, reason: string, all = false): void {
     const bc = this.#bc
+    const release = this.#release
+    const say = (body: Body<Out>, term: number) => bc?.postMessage({ ...body, f: this.#id, term })
+    const term = this.#term
+    this.#abort?.abort()
+    this.#abort = this.#release = null
     this.#bc = null
     this.leaderId = this.#inherit = null
+    const follower = !this.#h.resign(code, reason, all, (q) => {
+      // The lock goes after the `bye`: the next leader reads it before it writes anything.
+      say({ t: 'bye', q }, term)
+      release?.()
+      bc?.close()
+    })
+    if (!follower) return
+    say({ t: 'leave' }, term)
     if (!bc) return
-    // A follower's last sends may be written already, their acks still on the way: hear them for
-    // a bounded time, so that a message the leader wrote is not later reported as dropped.
-    if (follower && this.#h.unacknowledged()) setTimeout(() => bc.close(), BYE_WAIT)
-    else bc.close()
+    // A follower's last sends may be written (or dropped) already, the leader's word still on the
+    // way: hear it for a bounded time, so that a message the leader wrote is not later reported
+    // as dropped, and one it dropped is.
+    if (!this.#h.unacknowledged()) return bc.close()
+    const timer = setTimeout(() => {
+      if (this.#linger?.bc !== bc) return
+      this.#linger = null
+      bc.close()
+    }, BYE_WAIT)
+    this.#linger = { bc, timer }
   }
 
   /** This tab got the lock (`release` gives it back), or goes alone (`null`): a new term. */
@@ -252,7 +279,10 @@ export class Group<Out> {
       this.#prevTerm = -1
       return
     }
-    if (term < this.#term || (term === this.#term && from !== this.leaderId)) return
+    // A tab that left and joined again knows the term but not its leader (`null`): the bye of
+    // that term is still the one it must read, its own (as leader before) included.
+    const other = this.leaderId !== null && from !== this.leaderId
+    if (term < this.#term || (term === this.#term && other)) return
     this.#term = term
     this.leaderId = null
     this.#inherit = q.length > 0 ? q : null

@@ -33,6 +33,11 @@ export class Leader<Out> {
   #held: [string, number, Out][] | null = null
   /** Set by `leave()`: a flush still running then answers for nothing (the next leader is asked). */
   #left = false
+  /** Set while the socket closes after `leave()`: takes what it never transmitted. */
+  #handOff: ((stranded: Envelope<Out>[]) => void) | null = null
+  readonly #settleWithin: number
+  /** The socket's internal hooks: `stranded` is set by `leave()` only. */
+  readonly #internal: Internal<RawData, Envelope<Out>>
   readonly #errors = new WeakMap<SteadySocketError, number>()
   #errorCount = 0
   readonly #offs: (() => void)[]
@@ -76,6 +81,8 @@ export class Leader<Out> {
         h.frame(raw)
       },
     }
+    this.#internal = internal
+    this.#settleWithin = options.settleWithin
     const s = (this.sock = new SteadySocket<RawData, Envelope<Out>>(url, {
       [INTERNAL]: internal,
     } as SteadySocketOptions<RawData, Envelope<Out>>))
@@ -89,7 +96,8 @@ export class Leader<Out> {
         }
         const state = this.#state()
         h.state(state)
-        this.#cast({ t: 'state', s: this.#wire(state) })
+        // A listener of this tab may have left the lead: its `bye` was its last word.
+        if (!this.#left) this.#cast({ t: 'state', s: this.#wire(state) })
       }),
       s.on('drop', ({ messages, reason }) => {
         const own: Out[] = []
@@ -110,6 +118,7 @@ export class Leader<Out> {
           // The socket committed the state this event reports: every tab commits it first.
           const state = this.#state()
           h.event(k, p, state)
+          if (this.#left) return
           const wire = k === 'error' ? this.#wireError(p as SteadySocketError) : p
           this.#cast({ t: 'event', k, p: wire, s: this.#wire(state) })
         }),
@@ -183,21 +192,50 @@ export class Leader<Out> {
   }
 
   /**
-   * Leaves the lead: hands the messages other tabs had queued here to the next leader (`bye`),
-   * closes the socket and returns this tab's own queued messages. With `all` (the page is hidden,
-   * maybe for good) its own go in the `bye` too; the tab keeps them, and the next leader's dedupe
-   * table makes a later re-send of them a no-op.
+   * Leaves the lead: closes the socket, hands the messages other tabs had queued here to the next
+   * leader (`bye`) and returns this tab's own queued messages. Sockets that are closing (this
+   * one, or one given up on earlier, after `reconnect()`) may still transmit what they hold: the
+   * `bye` waits until none may (their close events, at most `settleWithin` each, or `cut()`), and
+   * carries first what they never transmitted (other tabs were told `'sent'`); this tab's own
+   * such messages go to `bye` as `mine`, to be kept in front of its queued ones. With `all` (the
+   * page is hidden, maybe for good) nothing waits, and its own queued messages go in the `bye`
+   * too; the tab keeps them, and the next leader's dedupe table makes a re-send a no-op.
    */
-  leave(code: number, reason: string, all = false): Envelope<Out>[] {
+  leave(
+    code: number,
+    reason: string,
+    all: boolean,
+    bye: (q: Envelope<Out>[], mine: Envelope<Out>[]) => void,
+  ): Envelope<Out>[] {
     this.#left = true
     for (const off of this.#offs) off()
     const s = this.sock
     const id = this.#relay.id
     const queued = s.clearQueue()
-    this.#h.post({ t: 'bye', q: all ? queued : queued.filter((e) => e.o !== id) })
+    const q = all ? queued : queued.filter((e) => e.o !== id)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let told = false
+    // Told once, when the socket is closed and no socket may still transmit (maybe at once).
+    this.#handOff = (stranded) => {
+      this.#handOff = null
+      told = true
+      clearTimeout(timer)
+      // What sockets given up on earlier never transmitted is back in the queue: the oldest.
+      const older = [...s.clearQueue(), ...stranded]
+      const mine = all ? [] : older.filter((e) => e.o === id)
+      bye([...(all ? older : older.filter((e) => e.o !== id)), ...q], mine)
+      s.dispose()
+    }
+    this.#internal.stranded = (stranded) => this.#handOff?.(stranded)
     s.close(code, reason)
-    s.dispose()
+    if (all) s.dispose()
+    else if (!told) timer = setTimeout(() => s.dispose(), this.#settleWithin)
     return queued.filter((e) => e.o === id)
+  }
+
+  /** The tab is disposed: a socket still closing after `leave()` is settled now. */
+  cut(): void {
+    if (this.#handOff) this.sock.dispose()
   }
 
   #cast(body: Body<Out>): void {

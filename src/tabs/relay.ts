@@ -109,9 +109,16 @@ export class Relay<Out> {
     this.pending.clear()
   }
 
-  /** What this tab's socket still held when it left the lead: kept, as a follower's sends are. */
-  keep(queued: Envelope<Out>[]): void {
+  /**
+   * What this tab's socket still held when it left the lead: kept, as a follower's sends are
+   * (`front`: older than those kept already).
+   */
+  keep(queued: Envelope<Out>[], front = false): void {
+    if (queued.length === 0) return
+    const later = front ? [...this.pending] : []
+    if (front) this.pending.clear()
     for (const e of queued) this.pending.set(e.s, e.d)
+    for (const [s, d] of later) this.pending.set(s, d)
   }
 
   /** Removes and returns what is still unacknowledged (`dispose()`). */

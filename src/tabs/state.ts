@@ -137,7 +137,9 @@ export abstract class TabState<In, Out> extends SocketBase<
       this.#led = led
       this._ev.emit('leader', { isLeader: led })
     }
-    if (close) this._emitClose(close, status !== 'closed')
+    // Told even when a `leader` listener moved on (a fact, as SteadySocket tells it), with the
+    // status as it is now: after that listener's close(), this tab will not reconnect.
+    if (close) this._emitClose(close, this.#status !== 'closed')
     this._announce()
   }
 

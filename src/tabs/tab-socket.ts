@@ -66,6 +66,8 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
   /** How the group, the relay and this tab's socket reach this tab. */
   readonly #host: RelayHost<Out> & MemberHost<Out>
   #leader: Leader<Out> | null = null
+  /** The socket this tab led with, still closing after it left the lead (see `Leader.leave`). */
+  #leaving: Leader<Out> | null = null
 
   /**
    * @param url as for `SteadySocket`; a URL provider needs the `channel` option.
@@ -110,7 +112,7 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
       status: () => this.status,
       move: (status, close) => this._move(status, close),
       lead: (inherit) => this.#lead(inherit),
-      resign: (code, reason, all) => this.#resign(code, reason, all),
+      resign: (code, reason, all, bye) => this.#resign(code, reason, all, bye),
       inherit: (queue) => this.#take(queue),
       follow: (to) => this.#relay.follow(to),
       receive: (m) => {
@@ -271,6 +273,8 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
     this._disposed = true
     if (this.#group) this.close()
     else this.#leader?.sock.dispose()
+    // A socket this tab led with and still closing hands over what it holds now.
+    this.#leaving?.cut()
     const left = this.#relay.clear()
     if (left.length > 0) this._ev.emit('drop', { messages: left, reason: 'disposed' })
     this._released()
@@ -282,11 +286,24 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
   }
 
   /** Gives up the lead, if this tab has it: its socket hands over, its own queued messages stay. */
-  #resign(code: number, reason: string, all?: boolean): boolean {
+  #resign(
+    code: number,
+    reason: string,
+    all: boolean,
+    bye: (queue: Envelope<Out>[]) => void,
+  ): boolean {
     const L = this.#leader
     if (!L) return false
     this.#leader = null
-    this.#relay.keep(L.leave(code, reason, all))
+    this.#leaving = L
+    this.#relay.keep(
+      L.leave(code, reason, all, (queue, mine) => {
+        if (this.#leaving === L) this.#leaving = null
+        // Older than what it had queued: they go first when this tab is back.
+        this.#relay.keep(mine, true)
+        bye(queue)
+      }),
+    )
     return true
   }
 
@@ -301,13 +318,15 @@ export class TabSocket<In = RawData, Out = RawData> extends TabState<In, Out> {
       this.#relay,
       this.#group?.seen ?? new Set(),
     ))
+    // What is left to write goes in first, before any listener runs: a send() from a listener
+    // of the moves below is later than everything this tab relayed before it led.
+    this.#take(inherit)
+    const relay = this.#relay
+    relay.handOver((e) => L.take(e))
     // The leader this tab followed is gone: to this tab, a lost connection, then a reconnect.
     if (this.#group)
       this._move(was === 'open' ? 'reconnecting' : was, was === 'open' ? gone() : undefined)
     if (this.#leader !== L) return
-    this.#take(inherit)
-    const relay = this.#relay
-    relay.handOver((e) => L.take(e))
     if (was !== 'closed') L.sock.open()
     // After open(): a closed socket's flush() would reject at once.
     relay.reask((id) => L.flush(relay.id, id))

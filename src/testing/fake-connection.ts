@@ -37,6 +37,8 @@ export class FakeConnection {
   #state: FakeConnectionState = 'pending'
   #answered = false
   #stalled = false
+  /** Uploads were lost after the server's close frame: later ones are never delivered either. */
+  #cut = false
   #pending: Frame[] = []
   #headSent = 0
   #closeCode: number | undefined
@@ -129,6 +131,8 @@ export class FakeConnection {
     if (this.#state === 'pending') throw new Error('FakeConnection.close: use refuse()')
     if (this.#state !== 'open') return
     this.#state = 'closing'
+    // What the client wrote after lost uploads is behind them in the stream: lost too.
+    if (this.#pending.length > 0) this.#cut = true
     this.#pending = []
     this.#control.close(code, reason, true)
     // The client echoes the close frame (as browsers do) once it has processed it.
@@ -219,8 +223,12 @@ export class FakeConnection {
   #transmit(data: RawData, bytes: number): boolean {
     if (this.#state === 'open' && this.#stalled)
       this.#pending.push({ kind: 'message', data, bytes })
-    // Until the client's close event the server still reads, even after its own close frame.
-    if (this.#state === 'closed' || this.#stalled) return false
+    // Until the client's close event the server still reads, even after its own close frame,
+    // unless an earlier upload was lost: a stream never delivers past a gap.
+    if (this.#state === 'closed' || this.#stalled || this.#cut) {
+      if (this.#state === 'closing') this.#cut = true
+      return false
+    }
     this.#deliver(data)
     return true
   }

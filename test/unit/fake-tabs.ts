@@ -104,9 +104,27 @@ export class FakeTabs {
     for (const to of this.channels) {
       if (to === from || to.name !== from.name) continue
       const ms = this.slowPairs.get(from.tab)?.get(to.tab) ?? this.latency
-      setTimeout(() => this.channels.has(to) && to.deliver(copy), ms)
+      // A channel delivers one sender's messages in the order they were posted. One timer per
+      // message is not enough: vitest's fake timers run a timer set from a timer callback (a
+      // listener that posts) 1 ms later than one set right after, which would overtake it. So
+      // each pair of channels has a queue, and each timer delivers its oldest message.
+      let queue = this.inFlight.get(from)?.get(to)
+      if (!queue) {
+        const byTo = this.inFlight.get(from) ?? new Map<FakeChannelBase, unknown[]>()
+        byTo.set(to, (queue = []))
+        this.inFlight.set(from, byTo)
+      }
+      const q = queue
+      q.push(copy)
+      setTimeout(() => {
+        const next = q.shift()
+        if (this.channels.has(to)) to.deliver(next)
+      }, ms)
     }
   }
+
+  /** Messages on their way, per sender and recipient, oldest first. */
+  private readonly inFlight = new Map<FakeChannelBase, Map<FakeChannelBase, unknown[]>>()
 
   private lockState(name: string): LockState {
     let state = this.lockStates.get(name)
@@ -173,6 +191,8 @@ export class FakeChannelBase implements ChannelLike {
 
 export class FakeTab {
   dead = false
+  /** The native sockets this tab made (when it led), so that a crash takes them down. */
+  readonly sockets: object[] = []
   readonly locks: LockManagerLike
   readonly BroadcastChannel: BroadcastChannelConstructor
 
@@ -224,7 +244,7 @@ export function tabGroup(
   const sockets: TabSocket<string, string>[] = []
   const add = (extra: TabSocketOptions<string, string> = {}) => {
     const tab = world.tab()
-    const socket = new TabSocket<string, string>(url, {
+    const all: TabSocketOptions<string, string> = {
       WebSocket: server.WebSocket,
       locks: tab.locks,
       BroadcastChannel: tab.BroadcastChannel,
@@ -232,6 +252,17 @@ export function tabGroup(
       reconnect: { initialDelay: 1000, jitter: 'none' },
       ...options,
       ...extra,
+    }
+    // Each native socket is recorded in the tab that made it.
+    const WS = all.WebSocket as typeof server.WebSocket
+    const socket = new TabSocket<string, string>(url, {
+      ...all,
+      WebSocket: class extends WS {
+        constructor(u: string | URL, protocols?: string | string[]) {
+          super(u, protocols)
+          tab.sockets.push(this)
+        }
+      },
     })
     tabs.push(tab)
     sockets.push(socket)
@@ -255,7 +286,10 @@ export type TabGroup = ReturnType<typeof tabGroup>
 
 /** Crashes the tab of `socket`: channel and lock gone; its socket dies with it. */
 export function crash(g: TabGroup, socket: TabSocket<string, string>): void {
-  g.tabOf(socket).crash()
+  const tab = g.tabOf(socket)
+  tab.crash()
+  // Its connections die with it: what their buffers held is never transmitted.
+  for (const c of g.server.connections) if (tab.sockets.includes(c.socket)) c.terminate()
   // A crashed tab runs no more code; disposing it stops its timers (its `bye` goes nowhere).
   socket.dispose()
 }
