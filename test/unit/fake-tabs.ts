@@ -2,7 +2,7 @@
 // delivery and lock grant happens in a later task (setTimeout 0), as in browsers, so fake timers
 // control them. A tab can crash: its channels go deaf and mute and its locks are released,
 // but what it posted before is still delivered (it had already left the tab).
-import { vi } from 'vitest'
+import { afterEach, beforeEach, vi } from 'vitest'
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import type {
   BroadcastChannelConstructor,
@@ -225,6 +225,23 @@ function abortError(): Error {
 /** Lets every queued delivery, lock grant and socket event through, one fake millisecond at a time. */
 export async function settle(steps = 200): Promise<void> {
   for (let i = 0; i < steps; i++) await vi.advanceTimersByTimeAsync(1)
+}
+
+/**
+ * The hooks every tabs test file shares: fake timers for each test, and every socket put in the
+ * returned list disposed after it (sockets listen on the shared jsdom window and document: none
+ * may outlive its test). Call at the top level of a test file.
+ */
+export function fakeTimersAndCleanup(): { dispose(): void }[] {
+  const made: { dispose(): void }[] = []
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    for (const socket of made.splice(0)) socket.dispose()
+    vi.useRealTimers()
+  })
+  return made
 }
 
 /**

@@ -1,24 +1,17 @@
 // Edges of `steadysocket/tabs` found by an audit against API.md and the README's "One connection
 // for all tabs": late joiners, handovers slower than a lock grant, flush() across leaders,
 // snapshots during the `leader` event, and what a hidden leader hands over.
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { json } from '../../src/index'
 import { isSteadySocketError } from '../../src/errors'
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import { FakeServer } from '../../src/testing/index'
-import { crash, FakeTabs, settle, tabGroup } from './fake-tabs'
+import { crash, FakeTabs, fakeTimersAndCleanup, settle, tabGroup } from './fake-tabs'
 import { record } from './helpers'
 
 const URL = 'ws://example.test/tabs-edges'
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-const made: { dispose(): void }[] = []
-afterEach(() => {
-  for (const socket of made.splice(0)) socket.dispose()
-  vi.useRealTimers()
-})
+const made = fakeTimersAndCleanup()
 
 type Msg = string
 

@@ -1,20 +1,12 @@
 // Cases the TabSocket model test found (test/model/tabs.model.test.ts), one behaviour each.
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import { FakeServer } from '../../src/testing/index'
-import { crash, settle, tabGroup } from './fake-tabs'
+import { crash, fakeTimersAndCleanup, settle, tabGroup } from './fake-tabs'
 
 const URL = 'ws://example.test/handover'
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-// Sockets listen on the (shared) jsdom window and document: none may outlive its test.
-const made: { dispose(): void }[] = []
-afterEach(() => {
-  for (const socket of made.splice(0)) socket.dispose()
-  vi.useRealTimers()
-})
+const made = fakeTimersAndCleanup()
 
 const group = (n: number, options: TabSocketOptions<string, string> = {}) =>
   tabGroup(URL, made, n, options)

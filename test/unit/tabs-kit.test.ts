@@ -1,17 +1,10 @@
 // The test kit the tabs tests stand on: FakeTabs (channel + locks) and FakeServer, as faithful
 // as the model test needs them.
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { FakeServer } from '../../src/testing/index'
-import { crash, FakeTabs, settle, tabGroup } from './fake-tabs'
+import { crash, FakeTabs, fakeTimersAndCleanup, settle, tabGroup } from './fake-tabs'
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-const made: { dispose(): void }[] = []
-afterEach(() => {
-  for (const socket of made.splice(0)) socket.dispose()
-  vi.useRealTimers()
-})
+const made = fakeTimersAndCleanup()
 
 describe('FakeTabs', () => {
   test("delivers one sender's messages in the order it posted them", async () => {

@@ -2,13 +2,13 @@
 // (typed events, on* handlers, addEventListener, subscribe) `status`, `readyState` and
 // `getSnapshot()` show the state the event reports, in the leader's tab and in the others. Also:
 // options are normalised once per tab, and the leader's socket hands frames over raw.
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { json, SteadySocket } from '../../src/index'
 import * as options from '../../src/options'
 import { INTERNAL, type Internal } from '../../src/socket'
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import { FakeServer } from '../../src/testing/index'
-import { crash, settle, tabGroup } from './fake-tabs'
+import { crash, fakeTimersAndCleanup, settle, tabGroup } from './fake-tabs'
 
 vi.mock('../../src/options', async (load) => {
   const actual = await load<typeof options>()
@@ -17,14 +17,7 @@ vi.mock('../../src/options', async (load) => {
 
 const URL = 'ws://example.test/tabs-state'
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-const made: { dispose(): void }[] = []
-afterEach(() => {
-  for (const socket of made.splice(0)) socket.dispose()
-  vi.useRealTimers()
-})
+const made = fakeTimersAndCleanup()
 
 type Msg = string
 type Tab = TabSocket<Msg, Msg>

@@ -1,22 +1,14 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { json, SteadySocket } from '../../src/index'
 import { isSteadySocketError } from '../../src/errors'
 import { TabSocket, type TabSocketOptions } from '../../src/tabs'
 import { FakeServer } from '../../src/testing/index'
-import { crash, FakeTabs, settle, tabGroup } from './fake-tabs'
+import { crash, FakeTabs, fakeTimersAndCleanup, settle, tabGroup } from './fake-tabs'
 import { record } from './helpers'
 
 const URL = 'ws://example.test/live'
 
-beforeEach(() => {
-  vi.useFakeTimers()
-})
-// Sockets listen on the (shared) jsdom window and document: none may outlive its test.
-const made: { dispose(): void }[] = []
-afterEach(() => {
-  for (const socket of made.splice(0)) socket.dispose()
-  vi.useRealTimers()
-})
+const made = fakeTimersAndCleanup()
 
 type Msg = string
 
