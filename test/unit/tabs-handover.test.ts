@@ -11,6 +11,15 @@ const made = fakeTimersAndCleanup()
 const group = (n: number, options: TabSocketOptions<string, string> = {}) =>
   tabGroup(URL, made, n, options)
 
+/** Two tabs, settled: the leader and the one that takes over from it. */
+async function pair() {
+  const g = group(2)
+  await settle()
+  const leader = g.leader()
+  const heir = g.sockets.find((s) => s !== leader)!
+  return { g, leader, heir }
+}
+
 describe('TabSocket: per-tab order across a change of leader', () => {
   test('a send from a `leader` listener goes after what the tab sent before it led', async () => {
     const g = group(1)
@@ -27,10 +36,7 @@ describe('TabSocket: per-tab order across a change of leader', () => {
 
 describe('TabSocket: a close() from a listener of the handover', () => {
   test("the lost leader's `close` says willReconnect false once a `leader` listener closed the tab", async () => {
-    const g = group(2)
-    await settle()
-    const leader = g.leader()
-    const heir = g.sockets.find((s) => s !== leader)!
+    const { g, leader, heir } = await pair()
     heir.on('leader', ({ isLeader }) => {
       if (isLeader) heir.close()
     })
@@ -78,10 +84,7 @@ describe('TabSocket: a follower that closes right after sending', () => {
 
 describe('TabSocket: a leader that closes with messages in its native buffer', () => {
   test('hands over what its socket never transmitted', async () => {
-    const g = group(2)
-    await settle()
-    const leader = g.leader()
-    const heir = g.sockets.find((s) => s !== leader)!
+    const { g, leader, heir } = await pair()
     const first = g.server.connections[0]!
     first.stall()
     expect(heir.send('theirs')).toBe('sent')
@@ -100,10 +103,7 @@ describe('TabSocket: a leader that closes with messages in its native buffer', (
   })
 
   test('writes nothing twice when the closing socket still transmits it', async () => {
-    const g = group(2)
-    await settle()
-    const leader = g.leader()
-    const heir = g.sockets.find((s) => s !== leader)!
+    const { g, leader, heir } = await pair()
     const first = g.server.connections[0]!
     first.stall()
     heir.send('slow')
@@ -121,10 +121,7 @@ describe('TabSocket: a leader that closes with messages in its native buffer', (
 
 describe('TabSocket: a leader that closes while a socket it gave up on may still transmit', () => {
   test('waits for that socket: what it still transmits is not written again', async () => {
-    const g = group(2)
-    await settle()
-    const leader = g.leader()
-    const heir = g.sockets.find((s) => s !== leader)!
+    const { g, leader, heir } = await pair()
     const first = g.server.connections[0]!
     first.stall()
     heir.send('theirs')
@@ -139,10 +136,7 @@ describe('TabSocket: a leader that closes while a socket it gave up on may still
   })
 
   test("hands over what that socket never transmitted, and keeps the tab's own", async () => {
-    const g = group(2)
-    await settle()
-    const leader = g.leader()
-    const heir = g.sockets.find((s) => s !== leader)!
+    const { g, leader, heir } = await pair()
     const first = g.server.connections[0]!
     first.stall()
     heir.send('theirs')
@@ -164,10 +158,7 @@ describe('TabSocket: a leader that closes while a socket it gave up on may still
 
 describe('TabSocket: a leader that leaves from a listener of its own socket', () => {
   test('says nothing after its `bye`, so the next leader keeps what the `bye` handed over', async () => {
-    const g = group(2)
-    await settle()
-    const leader = g.leader()
-    const heir = g.sockets.find((s) => s !== leader)!
+    const { g, leader, heir } = await pair()
     // Leaves and comes back from its `close` listener: the socket's `close` event it relays
     // would come after its `bye`, on its new channel.
     leader.once('close', () => {
