@@ -52,6 +52,26 @@ export function budget(runs: number, msPerRun: number): { interrupt: number; tim
   return { interrupt, timeout: interrupt + 60_000 }
 }
 
+/** fast-check's parameters for a model test: its runs, seed and replay path, stopped at `interrupt`. */
+export function assertParams(
+  s: { runs: number; seed: number; path: string | undefined },
+  interrupt: number,
+): {
+  numRuns: number
+  seed: number
+  path?: string
+  interruptAfterTimeLimit: number
+  markInterruptAsFailure: true
+} {
+  return {
+    numRuns: s.runs,
+    seed: s.seed,
+    ...(s.path === undefined ? {} : { path: s.path }),
+    interruptAfterTimeLimit: interrupt,
+    markInterruptAsFailure: true,
+  }
+}
+
 /** The message a failing run throws: fast-check prints it under the shrunk counterexample. */
 export function failure(
   violations: readonly string[],

@@ -11,7 +11,7 @@
 //   MODEL_IGNORE='text|…' / MODEL_AVOID='text|…'          look past a known bug (see run.ts)
 import fc from 'fast-check'
 import { test } from 'vitest'
-import { avoided, banner, budget, modelSettings } from './run'
+import { assertParams, avoided, banner, budget, modelSettings } from './run'
 import { runSocketModel } from './socket-harness'
 import { configArb, stepLabel, stepsArb } from './steps'
 
@@ -30,13 +30,7 @@ test(
         fc.pre(!avoided(labels))
         await runSocketModel(cfg, steps)
       }),
-      {
-        numRuns: settings.runs,
-        seed: settings.seed,
-        ...(settings.path === undefined ? {} : { path: settings.path }),
-        interruptAfterTimeLimit: time.interrupt,
-        markInterruptAsFailure: true,
-      },
+      assertParams(settings, time.interrupt),
     )
   },
   time.timeout,

@@ -18,7 +18,7 @@ import type { RawData } from '../../src/index'
 import { FakeServer, type FakeWebSocket } from '../../src/testing/index'
 import { crash, tabGroup, type TabGroup } from '../unit/fake-tabs'
 import { EPOCH, installEnv, microtasks, type Env } from './env'
-import { avoided, banner, budget, failure, ignored, modelSettings } from './run'
+import { assertParams, avoided, banner, budget, failure, ignored, modelSettings } from './run'
 
 const RUNS = 300
 const MAX_STEPS = 20
@@ -134,13 +134,7 @@ test(
         fc.pre(!avoided(steps.map(label)))
         await runTabs(cfg, steps)
       }),
-      {
-        numRuns: settings.runs,
-        seed: settings.seed,
-        ...(settings.path === undefined ? {} : { path: settings.path }),
-        interruptAfterTimeLimit: time.interrupt,
-        markInterruptAsFailure: true,
-      },
+      assertParams(settings, time.interrupt),
     )
   },
   time.timeout,
