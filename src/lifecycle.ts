@@ -30,9 +30,6 @@ import { closed, socketOf, type Connecting, type Phase } from './phase'
 import { Recovery } from './recovery'
 import { toWebSocketUrl, type UrlSource } from './url'
 
-/** The internal path's hooks, as the socket reads them (see `Internal` in socket.ts). */
-export type Hooks = { stranded?: ((messages: unknown[]) => void) | undefined }
-
 /**
  * The connection algorithm under `SteadySocket`: an attempt from the providers through the
  * native connect and the handshake to the open (held while an abandoned socket may still
@@ -71,13 +68,6 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
   protected _lastClose: CloseInfo | null = null
   /** @internal */
   protected _lastError: SteadySocketError | null = null
-  /**
-   * The internal path's hooks (the tabs leader's); `unknown`: a parameter typed with `Out` would
-   * make SteadySocket invariant in `Out`. @internal
-   */
-  protected _hooks: Hooks | undefined
-  /** What our close() left unsent, while `stranded` waits for abandoned sockets (tabs only). */
-  #unsent: unknown[] | null = null
   readonly #WS: WebSocketConstructor
   readonly #source: UrlSource
   #opens = 0
@@ -94,13 +84,7 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
     })
     this._recovery = new Recovery<Out>(o.settleWithin, {
       requeue: (messages) => this._flow.requeue(messages),
-      settled: () => {
-        // Nothing left that may still transmit: a connection held back for it flushes now.
-        const p = this._phase
-        if (p.status === 'connecting' && p.held) this.#open(p)
-        else this._runWaiters()
-        if (this.#unsent) this._strand([])
-      },
+      settled: () => this._settled(),
     })
     const hb = o.heartbeat
     this._heartbeat = hb
@@ -307,22 +291,16 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
   protected _finishClose(wasClean: boolean): Phase {
     const p = this._phase
     if (p.status !== 'closing') return p
-    const stranded = p.ws.bufferedAmount
-    const next = this._enter(closed(stranded))
+    const next = this._enter(closed(p.ws.bufferedAmount))
     this._lastClose = { ...p.request, wasClean }
     this._announce(next, undefined, true)
-    this._strand(p.log ? p.log.unsent(stranded).map((m) => m.data) : [])
     return next
   }
 
-  /** Tabs only: tells `stranded` what our close() left, once no abandoned socket may transmit. @internal */
-  protected _strand(unsent: unknown[]): void {
-    const hook = this._hooks?.stranded
-    if (!hook) return
-    const all = (this.#unsent ?? []).concat(unsent)
-    this.#unsent = all
-    if (this._recovery.pending) return
-    this.#unsent = null
-    hook(all)
+  /** Nothing left that may still transmit: a connection held back for it flushes now. @internal */
+  protected _settled(): void {
+    const p = this._phase
+    if (p.status === 'connecting' && p.held) this.#open(p)
+    else this._runWaiters()
   }
 }

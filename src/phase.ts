@@ -36,7 +36,7 @@ export type Closing = {
   readonly ws: WebSocketLike
   /** What our `close()` sent, reported by the `close` event. */
   readonly request: CloseInfo
-  /** What was written to `ws`, kept only for the tabs leader (see `Internal.stranded`). */
+  /** What was written to `ws` (the tabs leader hands over what it never transmitted). */
   readonly log: SentLog<unknown> | null
 }
 

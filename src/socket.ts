@@ -3,7 +3,7 @@ import { toFrame, type RawData } from './codec'
 import { detach } from './attempt'
 import { ClosedError, type DecodeError, type SteadySocketError } from './errors'
 import type { SendResult } from './flow'
-import { Lifecycle, type Hooks } from './lifecycle'
+import { Lifecycle } from './lifecycle'
 import { normalizeOptions, type Normalized, type SocketOptions } from './options'
 import { closed, socketOf, timerOf, type Phase } from './phase'
 import { validateClose, type UrlSource } from './url'
@@ -31,10 +31,11 @@ export type Internal<In, Out> = {
   /** Takes every inbound frame raw (heartbeat pongs aside), in place of decoding and `message`. */
   tap: (raw: RawData) => void
   /**
-   * Set by the tabs leader just before its last `close()`: told the messages the native socket
-   * never transmitted, oldest first (with `recoverUnsent`), once it closed and no socket given
-   * up on earlier may still transmit (what those never did is back in the queue by then). While
-   * it is set, `close()` leaves such sockets to settle (`dispose()` still cuts every wait short).
+   * Set by the tabs leader just before its last `close()` (src/tabs/leader-socket.ts reads it):
+   * told the messages the native socket never transmitted, oldest first (with `recoverUnsent`),
+   * once it closed and no socket given up on earlier may still transmit (what those never did is
+   * back in the queue by then). While it is set, `close()` leaves such sockets to settle
+   * (`dispose()` still cuts every wait short).
    */
   stranded?: ((messages: Out[]) => void) | undefined
 }
@@ -68,7 +69,6 @@ export class SteadySocket<In = RawData, Out = RawData> extends Lifecycle<In, Out
     super(url, o)
     // The tap takes the place of receive() on this one socket: the others' hot path is unchanged.
     if (internal) this._receive = internal.tap
-    this._hooks = internal as Hooks | undefined
     if (o.autoConnect) this._connect()
   }
 
@@ -187,23 +187,28 @@ export class SteadySocket<In = RawData, Out = RawData> extends Lifecycle<In, Out
       // more is written to it, and what it never transmits is not recovered (our own close).
       const log = this._flow.release(ws)
       ws.close(code, reason)
-      const strand = this._hooks?.stranded
       const next = this._enter({
         status: 'closing',
         ws,
         request: { code, reason, wasClean: true },
-        log: strand ? log : null,
+        log,
       })
-      // What abandoned sockets still hold goes back to the queue now: no connection waits for it.
-      if (!strand) this._recovery.settle()
+      this._settleOnClose()
       return this._announce(next)
     }
     // A new phase even when already closed: a call in flight that meant to open sees it is over.
     const next = this._enter(closed(p.status === 'closed' ? p.stranded : 0))
-    if (!this._hooks?.stranded) this._recovery.settle()
+    this._settleOnClose()
     if (ws) this._lastClose = { code, reason, wasClean: false }
     this._announce(next, undefined, ws !== null)
-    if (this._phase === next) this._strand([])
+  }
+
+  /**
+   * After `close()`: what abandoned sockets still hold goes back to the queue now, since no
+   * connection waits for it (the tabs leader's socket lets them settle instead). @internal
+   */
+  protected _settleOnClose(): void {
+    this._recovery.settle()
   }
 
   /** Resolves when the queue is empty and the native buffer is 0; rejects if `closed` first, or on timeout. */

@@ -6,7 +6,8 @@ import type { SteadySocketError } from '../errors'
 import { reportLater, type DropReason } from '../events'
 import type { SendResult } from '../flow'
 import type { Normalized } from '../options'
-import { INTERNAL, SteadySocket, type Internal, type SteadySocketOptions } from '../socket'
+import type { Internal, SteadySocket } from '../socket'
+import { LeaderSocket } from './leader-socket'
 import type { UrlSource } from '../url'
 import type { Body, Envelope, Relayed, SocketState, Wire, WireError } from './protocol'
 import type { Relay } from './relay'
@@ -83,9 +84,7 @@ export class Leader<Out> {
     }
     this.#internal = internal
     this.#settleWithin = options.settleWithin
-    const s = (this.sock = new SteadySocket<RawData, Envelope<Out>>(url, {
-      [INTERNAL]: internal,
-    } as SteadySocketOptions<RawData, Envelope<Out>>))
+    const s = (this.sock = new LeaderSocket<Envelope<Out>>(url, internal))
     this.#offs = [
       s.subscribe(() => {
         // Relays that came during the handshake are written after the queue, before `open`.
