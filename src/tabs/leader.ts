@@ -197,8 +197,9 @@ export class Leader<Out> {
    * `bye` waits until none may (their close events, at most `settleWithin` each, or `cut()`), and
    * carries first what they never transmitted (other tabs were told `'sent'`); this tab's own
    * such messages go to `bye` as `mine`, to be kept in front of its queued ones. With `all` (the
-   * page is hidden, maybe for good) nothing waits, and its own queued messages go in the `bye`
-   * too; the tab keeps them, and the next leader's dedupe table makes a re-send a no-op.
+   * page is hidden, maybe for good) nothing waits: what this socket holds is left to its clean
+   * close, and its own queued messages go in the `bye` too; the tab keeps them, and the next
+   * leader's dedupe table makes a re-send a no-op.
    */
   leave(
     code: number,
@@ -220,7 +221,10 @@ export class Leader<Out> {
       told = true
       clearTimeout(timer)
       // What sockets given up on earlier never transmitted is back in the queue: the oldest.
-      const older = [...s.clearQueue(), ...stranded]
+      // With `all` the socket is cut at once, before its close event could say what it never
+      // sent: its clean close transmits what it holds (Chromium delivered it after the tab
+      // closed), so handing that over too would send it twice.
+      const older = [...s.clearQueue(), ...(all ? [] : stranded)]
       const mine = all ? [] : older.filter((e) => e.o === id)
       bye([...(all ? older : older.filter((e) => e.o !== id)), ...q], mine)
       s.dispose()
