@@ -1,0 +1,155 @@
+// The wire format of resumable sessions, exactly as PROTOCOL.md specifies it: pure functions, no
+// I/O, no state. Shared by the client (src/resume.ts) and the Node server (src/server/).
+
+/** The subprotocol token of version 1 (PROTOCOL.md, section 2). */
+export const TOKEN = 'steadysocket.resume.v1'
+
+const PREFIX = TOKEN + '+'
+
+/** Close codes (PROTOCOL.md, section 8). */
+export const CLOSE = {
+  /** The peer does not speak the protocol. */
+  unspoken: 4460,
+  /** A protocol violation; the reason says which. */
+  violation: 4461,
+  /** The server replaced this connection by a newer one of the same session. */
+  replaced: 4462,
+} as const
+
+/** A message's payload as it travels: text stays a string, binary stays bytes. */
+export type Payload = string | Uint8Array
+
+/** A control frame: a JSON object in a text frame. */
+export type Control =
+  | { t: 'hello'; sid?: string; epoch?: string; ack: number; max: number }
+  | { t: 'welcome'; sid: string; epoch: string; resumed: boolean; ack: number; max: number }
+  | { t: 'ping' }
+  | { t: 'pong' }
+  | { t: 'bye' }
+
+/** A decoded frame. `data` is a view of the frame (a substring or a subarray), never a copy. */
+export type Frame = { t: 'data'; ack?: number; data: Payload } | { t: 'ack'; ack: number } | Control
+
+/** The `Sec-WebSocket-Protocol` offer for the application's own subprotocols (section 2.1). */
+export function offer(protocols?: string | readonly string[]): string[] {
+  const own = typeof protocols === 'string' ? [protocols] : (protocols ?? [])
+  return own.length ? [...own.map((p) => PREFIX + p), ...own] : [TOKEN]
+}
+
+/**
+ * The client's check of the selected subprotocol: the application's part of it (`''` for the bare
+ * token), or `undefined` when the server did not select the protocol.
+ */
+export function selected(protocol: string): string | undefined {
+  if (protocol === TOKEN) return ''
+  return protocol.startsWith(PREFIX) ? protocol.slice(PREFIX.length) : undefined
+}
+
+/**
+ * The server's view of an offer: the application's subprotocols of the combined tokens (empty when
+ * the bare token was offered), or `undefined` when the client does not speak the protocol.
+ */
+export function offered(protocols: Iterable<string>): string[] | undefined {
+  let found: string[] | undefined
+  for (const p of protocols) {
+    if (p === TOKEN) found ??= []
+    else if (p.startsWith(PREFIX)) (found ??= []).push(p.slice(PREFIX.length))
+  }
+  return found
+}
+
+/** The token a server selects for the application's subprotocol (`''`: the bare token). */
+export function token(protocol: string): string {
+  return protocol ? PREFIX + protocol : TOKEN
+}
+
+// The encoders trust their input: the counters and ids come from the session's own state, and
+// every byte spent here counts against the client's size budget. `decode` trusts nothing.
+
+/** The header of a data frame: the acknowledgement, if one rides along, then `:`. */
+export function header(ack?: number): string {
+  return ack === undefined ? ':' : ack + ':'
+}
+
+/** A data frame: the header, then the payload unchanged, in a frame of the payload's kind. */
+export function encodeData(data: Payload, ack?: number): Payload {
+  const head = header(ack)
+  if (typeof data === 'string') return head + data
+  const frame = new Uint8Array(head.length + data.length)
+  for (let i = 0; i < head.length; i++) frame[i] = head.charCodeAt(i)
+  frame.set(data, head.length)
+  return frame
+}
+
+/** An ack frame (a text frame). */
+export function encodeAck(ack: number): string {
+  return '' + ack
+}
+
+/**
+ * A control frame (a text frame). Its members go out in the object's own order: build it in the
+ * order PROTOCOL.md shows (`decode` returns them in that order).
+ */
+export function encodeControl(c: Control): string {
+  return JSON.stringify(c)
+}
+
+/**
+ * Reads one frame. Returns `null` for a control frame of a `t` this version does not know (to be
+ * ignored, section 3); throws an `Error` whose message is the close reason of a 4461 otherwise.
+ */
+export function decode(frame: Payload): Frame | null {
+  const text = typeof frame === 'string'
+  const at = (i: number) => (text ? frame.charCodeAt(i) : (frame[i] ?? NaN))
+  let i = 0
+  let ack = 0
+  for (let c = at(0); c >= 48 && c <= 57; c = at(++i)) ack = ack * 10 + (c - 48)
+  // 16 digits at most: past 2^53 the sum is inexact, yet still above the bound.
+  if (i && ((at(0) === 48 && i > 1) || i > 16 || ack > Number.MAX_SAFE_INTEGER)) fail('invalid ack')
+  if (at(i) === 58) {
+    const data = text ? frame.slice(i + 1) : frame.subarray(i + 1)
+    return i ? { t: 'data', ack, data } : { t: 'data', data }
+  }
+  if (!text) fail('binary frame without data header')
+  if (i) return i === frame.length ? { t: 'ack', ack } : fail('invalid ack')
+  if (at(0) !== 123) fail('unknown frame')
+  return control(frame)
+}
+
+function control(frame: string): Control | null {
+  let c: Record<string, unknown> | null | undefined
+  try {
+    c = JSON.parse(frame) as typeof c
+  } catch {
+    // c stays undefined: an invalid control frame
+  }
+  const t = c?.t
+  if (!c || typeof t !== 'string') return fail('invalid control frame')
+  if (t === 'ping' || t === 'pong' || t === 'bye') return { t }
+  if (t !== 'hello' && t !== 'welcome') return null
+  // Built in the order PROTOCOL.md writes the members, so that encodeControl() gives them back.
+  const out: Record<string, unknown> = { t }
+  const welcome = t === 'welcome'
+  if (welcome || c.sid !== undefined || c.epoch !== undefined) {
+    out.sid = id(c.sid)
+    out.epoch = id(c.epoch)
+  }
+  if (welcome) out.resumed = typeof c.resumed === 'boolean' ? c.resumed : fail('invalid welcome')
+  out.ack = count(c.ack)
+  out.max = count(c.max)
+  return out as Control
+}
+
+/** A counter or a byte bound: a non-negative safe integer. */
+function count(n: unknown): number {
+  return Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : fail('invalid number')
+}
+
+/** A session id or an epoch: 1 to 64 of `A–Z a–z 0–9 - _`. */
+function id(s: unknown): string {
+  return typeof s === 'string' && /^[\w-]{1,64}$/.test(s) ? s : fail('invalid sid or epoch')
+}
+
+function fail(what: string): never {
+  throw new Error(`${TOKEN}: ${what}`)
+}

@@ -1,0 +1,338 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import {
+  CLOSE,
+  TOKEN,
+  decode,
+  encodeAck,
+  encodeControl,
+  encodeData,
+  header,
+  offer,
+  offered,
+  selected,
+  token,
+  type Control,
+  type Frame,
+  type Payload,
+} from '../../src/resume-wire'
+
+const bytes = (...values: number[]) => new Uint8Array(values)
+const ascii = (s: string) => new TextEncoder().encode(s)
+
+describe('data frames', () => {
+  test('cost one byte, text and binary alike', () => {
+    expect(encodeData('hi')).toBe(':hi')
+    expect(encodeData(bytes(1, 2))).toEqual(bytes(0x3a, 1, 2))
+    expect(header()).toBe(':')
+  })
+
+  test('carry an acknowledgement in decimal in front of the colon', () => {
+    expect(encodeData('x', 10000)).toBe('10000:x')
+    expect(encodeData(bytes(9), 0)).toEqual(bytes(0x30, 0x3a, 9))
+    expect(decode('10000:x')).toEqual({ t: 'data', ack: 10000, data: 'x' })
+  })
+
+  test('keep the payload byte for byte, whatever it starts with', () => {
+    for (const data of ['', ':', '::', '{"t":"bye"}', '12', '12:3', 'é€😀', '\u0000'])
+      expect(decode(encodeData(data, 7))).toEqual({ t: 'data', ack: 7, data })
+    expect(decode(encodeData(bytes()))).toEqual({ t: 'data', data: bytes() })
+    expect(decode(encodeData(bytes(0x7b, 0x7d)))).toEqual({ t: 'data', data: bytes(0x7b, 0x7d) })
+  })
+
+  test('decode binary payload as a view of the frame, not a copy', () => {
+    const frame = bytes(0x35, 0x3a, 1, 2, 3)
+    const decoded = decode(frame) as Extract<Frame, { t: 'data' }>
+    expect(decoded.data).toEqual(bytes(1, 2, 3))
+    expect((decoded.data as Uint8Array).buffer).toBe(frame.buffer)
+  })
+
+  test('accept acknowledgements from 0 to 2^53 - 1 and nothing else', () => {
+    const max = Number.MAX_SAFE_INTEGER
+    expect(decode(`${max}:`)).toEqual({ t: 'data', ack: max, data: '' })
+    expect(decode(`${max}`)).toEqual({ t: 'ack', ack: max })
+    expect(decode('0')).toEqual({ t: 'ack', ack: 0 })
+    for (const frame of [
+      '9007199254740992',
+      '9007199254740992:x',
+      '1'.repeat(17),
+      '01',
+      '00:x',
+      '1a',
+      '1 ',
+    ])
+      expect(() => decode(frame), frame).toThrow(/^steadysocket\.resume\.v1: invalid ack$/)
+  })
+})
+
+describe('ack and control frames', () => {
+  test('round-trip', () => {
+    const controls: Control[] = [
+      { t: 'hello', ack: 0, max: 1048576 },
+      { t: 'hello', sid: 'a-b_C9', epoch: 'e', ack: 3, max: 0 },
+      { t: 'welcome', sid: 's', epoch: 'e', resumed: true, ack: 2, max: 5 },
+      { t: 'ping' },
+      { t: 'pong' },
+      { t: 'bye' },
+    ]
+    for (const c of controls) expect(decode(encodeControl(c))).toEqual(c)
+    expect(decode(encodeAck(42))).toEqual({ t: 'ack', ack: 42 })
+  })
+
+  test('accept any key order and ignore unknown keys', () => {
+    expect(decode('{"max":1,"x":[1],"ack":2,"t":"hello"}')).toEqual({ t: 'hello', ack: 2, max: 1 })
+  })
+
+  test('ignore a control frame of an unknown type', () => {
+    expect(decode('{"t":"notice","text":"hi"}')).toBeNull()
+  })
+
+  test('are text frames only', () => {
+    expect(() => decode(ascii('12'))).toThrow(TOKEN)
+    expect(() => decode(ascii('{"t":"bye"}'))).toThrow(TOKEN)
+  })
+
+  test('reject what is not a frame', () => {
+    const invalid = [
+      '',
+      'hi',
+      ' :x',
+      '{',
+      '{}',
+      '[]',
+      '{"t":1}',
+      '{"t":"hello","ack":1}',
+      '{"t":"hello","sid":"s","ack":0,"max":1}',
+      '{"t":"hello","sid":"s/","epoch":"e","ack":0,"max":1}',
+      `{"t":"hello","sid":"${'s'.repeat(65)}","epoch":"e","ack":0,"max":1}`,
+      '{"t":"welcome","sid":"s","epoch":"e","ack":0,"max":1}',
+      '{"t":"welcome","sid":"s","epoch":"e","resumed":1,"ack":0,"max":1}',
+      '{"t":"hello","ack":-1,"max":1}',
+      '{"t":"hello","ack":"1","max":1}',
+    ]
+    for (const frame of invalid) expect(() => decode(frame), frame).toThrow(TOKEN)
+    expect(() => decode(bytes())).toThrow(TOKEN)
+    expect(() => decode(bytes(0x7b))).toThrow(TOKEN)
+  })
+})
+
+describe('negotiation', () => {
+  test('offers the bare token without application subprotocols', () => {
+    expect(offer()).toEqual([TOKEN])
+    expect(offer([])).toEqual([TOKEN])
+  })
+
+  test("combines the token with each of the application's subprotocols, then offers them alone", () => {
+    expect(offer('chat')).toEqual([`${TOKEN}+chat`, 'chat'])
+    expect(offer(['chat', 'chat.v2'])).toEqual([
+      `${TOKEN}+chat`,
+      `${TOKEN}+chat.v2`,
+      'chat',
+      'chat.v2',
+    ])
+  })
+
+  test("reads the server's selection: the application's part, or not spoken", () => {
+    expect(selected(TOKEN)).toBe('')
+    expect(selected(`${TOKEN}+chat+x`)).toBe('chat+x')
+    expect(selected('chat')).toBeUndefined()
+    expect(selected('')).toBeUndefined()
+    expect(selected(`${TOKEN}x`)).toBeUndefined()
+  })
+
+  test('lets the server see what the client offered', () => {
+    expect(offered(offer(['a', 'b']))).toEqual(['a', 'b'])
+    expect(offered(offer())).toEqual([])
+    expect(offered(['a', 'b'])).toBeUndefined()
+    expect(offered(new Set<string>())).toBeUndefined()
+    expect(token('a')).toBe(`${TOKEN}+a`)
+    expect(token('')).toBe(TOKEN)
+    expect(selected(token('a+b'))).toBe('a+b')
+  })
+})
+
+// PROTOCOL.md is the contract for servers in other languages: its examples must be true.
+describe('PROTOCOL.md', () => {
+  const doc = readFileSync(resolve(__dirname, '../../PROTOCOL.md'), 'utf8')
+  const blocks = [...doc.matchAll(/^```frames\n([\s\S]*?)^```$/gm)].map((m) => parse(m[1] ?? ''))
+
+  test('has the two worked examples', () => {
+    expect(blocks.length).toBe(2)
+    for (const block of blocks) expect(block.filter((l) => 'frame' in l).length).toBeGreaterThan(2)
+  })
+
+  test('shows frames that decode as stated and encode back to the same bytes', () => {
+    for (const line of blocks.flat()) {
+      if (!('frame' in line)) continue
+      const decoded = decode(line.frame)
+      expect(decoded, line.source).not.toBeNull()
+      expect(plain(decoded), line.source).toEqual(line.expected ?? JSON.parse(line.frame as string))
+      expect(encode(decoded as Frame), line.source).toEqual(line.frame)
+    }
+  })
+
+  test('9.1: a reconnect delivers every message once and in order, both ways', () => {
+    const model = run(blocks[0] ?? [])
+    expect(model.c.log.length).toBe(3)
+    expect(model.s.log.length).toBe(3)
+    expect(model.c.received).toBe(model.s.log.length)
+    expect(model.s.received).toBe(model.c.log.length)
+    expect(model.ended).toBe(true)
+  })
+
+  test('9.2: after a restart, what the server never acknowledged is unconfirmed', () => {
+    // 9.2 continues 9.1 after its connection 1.
+    const first = blocks[0] ?? []
+    const second = first.findIndex((l, i) => i > 0 && 'connection' in l)
+    const model = run([...first.slice(0, second), ...(blocks[1] ?? [])])
+    expect(model.unconfirmed).toEqual(['c'])
+    expect(model.c.log).toEqual(['again'])
+    expect(model.s.received).toBe(1)
+  })
+
+  test('states the token and the close codes of the implementation', () => {
+    expect(doc).toContain(`The token is \`${TOKEN}\``)
+    const codes = [...doc.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1]))
+    expect(codes).toEqual(Object.values(CLOSE))
+  })
+})
+
+type Line =
+  | { source: string; connection: true }
+  | {
+      source: string
+      from: 'C' | 'S'
+      lost: boolean
+      frame: Payload
+      expected: unknown
+    }
+
+function parse(block: string): Line[] {
+  const lines: Line[] = []
+  for (const source of block.split('\n')) {
+    if (!source.trim() || source.startsWith('#')) continue
+    if (source.startsWith('--- connection')) {
+      lines.push({ source, connection: true })
+      continue
+    }
+    const m = /^([CS])([>x])([CS]) +(text|binary) +(.*?)(?: +=> +(.*))?$/.exec(source)
+    if (!m) throw new Error(`not a frame line: ${source}`)
+    const [, from, arrow, , opcode, spec = '', expected] = m
+    const parts = [...spec.matchAll(/'([^']*)'|([0-9a-f]{2})(?= |$)/g)]
+    expect(parts.map((p) => p[0]).join(' '), `${source}: bytes`).toBe(spec.trim())
+    const raw = parts.flatMap((p) =>
+      p[1] !== undefined ? [...ascii(p[1])] : [parseInt(p[2] ?? '', 16)],
+    )
+    const frame = opcode === 'text' ? new TextDecoder().decode(bytes(...raw)) : bytes(...raw)
+    lines.push({
+      source,
+      from: from as 'C' | 'S',
+      lost: arrow === 'x',
+      frame,
+      expected: expected === undefined ? undefined : JSON.parse(expected),
+    })
+  }
+  return lines
+}
+
+/** A decoded frame as the examples write it: binary payload as an array of byte values. */
+function plain(frame: Frame | null): unknown {
+  return frame?.t === 'data' && typeof frame.data !== 'string'
+    ? { ...frame, data: [...frame.data] }
+    : frame
+}
+
+function encode(frame: Frame): Payload {
+  if (frame.t === 'data') return encodeData(frame.data, frame.ack)
+  if (frame.t === 'ack') return encodeAck(frame.ack)
+  return encodeControl(frame)
+}
+
+/** One side of the session, as PROTOCOL.md section 6.1 keeps it. */
+type Side = {
+  /** Every message this side wrote in the session, in number order. */
+  log: Payload[]
+  /** The number the next data frame on this connection carries. */
+  next: number
+  peerAck: number
+  received: number
+}
+
+/**
+ * Replays a worked example through PROTOCOL.md sections 5 and 6: messages are numbered by
+ * counting, a replay repeats the logged payload, each arrives once and in order, every
+ * acknowledgement is within range and says no more than the writer received.
+ */
+function run(lines: Line[]) {
+  const fresh = (): Side => ({ log: [], next: 1, peerAck: 0, received: 0 })
+  const model = { c: fresh(), s: fresh(), ended: false, unconfirmed: [] as Payload[] }
+  let sid: string | undefined
+  let hello: Extract<Control, { t: 'hello' }> | undefined
+  let welcomed = false
+  const acknowledge = (writer: Side, reader: Side, ack: number, lost: boolean, where: string) => {
+    expect(ack, `${where}: acknowledges more than it received`).toBeLessThanOrEqual(writer.received)
+    if (lost) return
+    expect(ack, `${where}: ack out of range`).toBeGreaterThanOrEqual(reader.peerAck)
+    expect(ack, `${where}: ack out of range`).toBeLessThanOrEqual(reader.log.length)
+    reader.peerAck = ack
+  }
+  for (const line of lines) {
+    if ('connection' in line) {
+      hello = undefined
+      welcomed = false
+      continue
+    }
+    const where = line.source
+    const f = decode(line.frame) as Frame
+    const [writer, reader] = line.from === 'C' ? [model.c, model.s] : [model.s, model.c]
+    expect(model.ended, `${where}: after bye`).toBe(false)
+    if (f.t === 'hello') {
+      expect(line.from, where).toBe('C')
+      expect(f.sid, `${where}: resumes the session it has`).toBe(sid)
+      expect(f.ack, `${where}: hello.ack is what the client received`).toBe(model.c.received)
+      hello = f
+      continue
+    }
+    if (f.t === 'welcome') {
+      expect(line.from, where).toBe('S')
+      expect(hello, `${where}: welcome before hello`).toBeDefined()
+      if (f.resumed) {
+        expect(f.sid, where).toBe(hello?.sid)
+        expect(f.ack, `${where}: welcome.ack is what the server received`).toBe(model.s.received)
+        acknowledge(model.c, model.s, hello?.ack ?? 0, false, where)
+        acknowledge(model.s, model.c, f.ack, false, where)
+        model.s.next = model.s.peerAck + 1
+        model.c.next = model.c.peerAck + 1
+      } else {
+        expect(f.ack, where).toBe(0)
+        model.unconfirmed = model.c.log.slice(model.c.peerAck)
+        model.c = fresh()
+        model.s = fresh()
+      }
+      sid = f.sid
+      welcomed = true
+      continue
+    }
+    expect(welcomed, `${where}: before welcome`).toBe(true)
+    if (f.t === 'bye') model.ended = true
+    if (f.t === 'ack' || (f.t === 'data' && f.ack !== undefined))
+      acknowledge(writer, reader, f.ack as number, line.lost, where)
+    if (f.t !== 'data') continue
+    const n = writer.next++
+    const data = typeof f.data === 'string' ? f.data : [...f.data]
+    if (n <= writer.log.length) {
+      const logged = writer.log[n - 1] as Payload
+      expect(data, `${where}: replays message ${n}`).toEqual(
+        typeof logged === 'string' ? logged : [...logged],
+      )
+    } else {
+      expect(n, `${where}: numbered without a gap`).toBe(writer.log.length + 1)
+      writer.log.push(f.data)
+    }
+    if (line.lost) continue
+    expect(reader.received, `${where}: message ${n} arrives in order, once`).toBe(n - 1)
+    reader.received = n
+  }
+  return model
+}
