@@ -1,14 +1,12 @@
 // The wire format of resumable sessions, exactly as PROTOCOL.md specifies it: pure functions, no
 // I/O, no state. Shared by the client (src/resume.ts) and the Node server (src/server/).
 
-/** The subprotocol token of version 1 (PROTOCOL.md, section 2). */
-export const TOKEN = 'steadysocket.resume.v1'
-
-const PREFIX = TOKEN + '+'
+/** The protocol's name, carried as `proto` by `hello` and `welcome` (PROTOCOL.md, section 2). */
+export const PROTOCOL = 'steadysocket.resume.v1'
 
 /** Close codes (PROTOCOL.md, section 8). */
 export const CLOSE = {
-  /** The peer does not speak the protocol. */
+  /** The peer does not speak the protocol (or not this version). */
   unspoken: 4460,
   /** A protocol violation; the reason says which. */
   violation: 4461,
@@ -21,47 +19,22 @@ export type Payload = string | Uint8Array
 
 /** A control frame: a JSON object in a text frame. */
 export type Control =
-  | { t: 'hello'; sid?: string; epoch?: string; ack: number; max: number }
-  | { t: 'welcome'; sid: string; epoch: string; resumed: boolean; ack: number; max: number }
+  | { t: 'hello'; proto: typeof PROTOCOL; sid?: string; epoch?: string; ack: number; max: number }
+  | {
+      t: 'welcome'
+      proto: typeof PROTOCOL
+      sid: string
+      epoch: string
+      resumed: boolean
+      ack: number
+      max: number
+    }
   | { t: 'ping' }
   | { t: 'pong' }
   | { t: 'bye' }
 
 /** A decoded frame. `data` is a view of the frame (a substring or a subarray), never a copy. */
 export type Frame = { t: 'data'; ack?: number; data: Payload } | { t: 'ack'; ack: number } | Control
-
-/** The `Sec-WebSocket-Protocol` offer for the application's own subprotocols (section 2.1). */
-export function offer(protocols?: string | readonly string[]): string[] {
-  const own = typeof protocols === 'string' ? [protocols] : (protocols ?? [])
-  return own.length ? [...own.map((p) => PREFIX + p), ...own] : [TOKEN]
-}
-
-/**
- * The client's check of the selected subprotocol: the application's part of it (`''` for the bare
- * token), or `undefined` when the server did not select the protocol.
- */
-export function selected(protocol: string): string | undefined {
-  if (protocol === TOKEN) return ''
-  return protocol.startsWith(PREFIX) ? protocol.slice(PREFIX.length) : undefined
-}
-
-/**
- * The server's view of an offer: the application's subprotocols of the combined tokens (empty when
- * the bare token was offered), or `undefined` when the client does not speak the protocol.
- */
-export function offered(protocols: Iterable<string>): string[] | undefined {
-  let found: string[] | undefined
-  for (const p of protocols) {
-    if (p === TOKEN) found ??= []
-    else if (p.startsWith(PREFIX)) (found ??= []).push(p.slice(PREFIX.length))
-  }
-  return found
-}
-
-/** The token a server selects for the application's subprotocol (`''`: the bare token). */
-export function token(protocol: string): string {
-  return protocol ? PREFIX + protocol : TOKEN
-}
 
 // The encoders trust their input: the counters and ids come from the session's own state, and
 // every byte spent here counts against the client's size budget. `decode` trusts nothing.
@@ -128,7 +101,8 @@ function control(frame: string): Control | null {
   if (t === 'ping' || t === 'pong' || t === 'bye') return { t }
   if (t !== 'hello' && t !== 'welcome') return null
   // Built in the order PROTOCOL.md writes the members, so that encodeControl() gives them back.
-  const out: Record<string, unknown> = { t }
+  if (c.proto !== PROTOCOL) fail('not ' + PROTOCOL)
+  const out: Record<string, unknown> = { t, proto: PROTOCOL }
   const welcome = t === 'welcome'
   if (welcome || c.sid !== undefined || c.epoch !== undefined) {
     out.sid = id(c.sid)
@@ -151,5 +125,5 @@ function id(s: unknown): string {
 }
 
 function fail(what: string): never {
-  throw new Error(`${TOKEN}: ${what}`)
+  throw new Error(`${PROTOCOL}: ${what}`)
 }

@@ -3,16 +3,12 @@ import { resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import {
   CLOSE,
-  TOKEN,
+  PROTOCOL,
   decode,
   encodeAck,
   encodeControl,
   encodeData,
   header,
-  offer,
-  offered,
-  selected,
-  token,
   type Control,
   type Frame,
   type Payload,
@@ -69,9 +65,9 @@ describe('data frames', () => {
 describe('ack and control frames', () => {
   test('round-trip', () => {
     const controls: Control[] = [
-      { t: 'hello', ack: 0, max: 1048576 },
-      { t: 'hello', sid: 'a-b_C9', epoch: 'e', ack: 3, max: 0 },
-      { t: 'welcome', sid: 's', epoch: 'e', resumed: true, ack: 2, max: 5 },
+      { t: 'hello', proto: PROTOCOL, ack: 0, max: 1048576 },
+      { t: 'hello', proto: PROTOCOL, sid: 'a-b_C9', epoch: 'e', ack: 3, max: 0 },
+      { t: 'welcome', proto: PROTOCOL, sid: 's', epoch: 'e', resumed: true, ack: 2, max: 5 },
       { t: 'ping' },
       { t: 'pong' },
       { t: 'bye' },
@@ -81,74 +77,63 @@ describe('ack and control frames', () => {
   })
 
   test('accept any key order and ignore unknown keys', () => {
-    expect(decode('{"max":1,"x":[1],"ack":2,"t":"hello"}')).toEqual({ t: 'hello', ack: 2, max: 1 })
+    expect(decode(`{"max":1,"x":[1],"ack":2,"proto":"${PROTOCOL}","t":"hello"}`)).toEqual({
+      t: 'hello',
+      proto: PROTOCOL,
+      ack: 2,
+      max: 1,
+    })
   })
 
   test('ignore a control frame of an unknown type', () => {
     expect(decode('{"t":"notice","text":"hi"}')).toBeNull()
   })
 
+  test('hello and welcome name the protocol and its version', () => {
+    for (const proto of [undefined, 'steadysocket.resume.v2', 1]) {
+      const named = proto === undefined ? '' : `"proto":${JSON.stringify(proto)},`
+      expect(() => decode(`{"t":"hello",${named}"ack":0,"max":1}`)).toThrow(
+        `${PROTOCOL}: not ${PROTOCOL}`,
+      )
+      expect(() =>
+        decode(`{"t":"welcome",${named}"sid":"s","epoch":"e","resumed":false,"ack":0,"max":1}`),
+      ).toThrow(`${PROTOCOL}: not ${PROTOCOL}`)
+    }
+  })
+
   test('are text frames only', () => {
-    expect(() => decode(ascii('12'))).toThrow(TOKEN)
-    expect(() => decode(ascii('{"t":"bye"}'))).toThrow(TOKEN)
+    expect(() => decode(ascii('12'))).toThrow(PROTOCOL)
+    expect(() => decode(ascii('{"t":"bye"}'))).toThrow(PROTOCOL)
   })
 
   test('reject what is not a frame', () => {
-    const invalid = [
-      '',
-      'hi',
-      ' :x',
-      '{',
-      '{}',
-      '[]',
-      '{"t":1}',
-      '{"t":"hello","ack":1}',
-      '{"t":"hello","sid":"s","ack":0,"max":1}',
-      '{"t":"hello","sid":"s/","epoch":"e","ack":0,"max":1}',
-      `{"t":"hello","sid":"${'s'.repeat(65)}","epoch":"e","ack":0,"max":1}`,
-      '{"t":"welcome","sid":"s","epoch":"e","ack":0,"max":1}',
-      '{"t":"welcome","sid":"s","epoch":"e","resumed":1,"ack":0,"max":1}',
-      '{"t":"hello","ack":-1,"max":1}',
-      '{"t":"hello","ack":"1","max":1}',
+    const P = `"proto":"${PROTOCOL}",`
+    const invalid: [frame: string, why: string][] = [
+      ['', 'unknown frame'],
+      ['hi', 'unknown frame'],
+      [' :x', 'unknown frame'],
+      ['{', 'invalid control frame'],
+      ['{}', 'invalid control frame'],
+      ['[]', 'unknown frame'],
+      ['null', 'unknown frame'],
+      ['{"t":1}', 'invalid control frame'],
+      [`{"t":"hello",${P}"ack":1}`, 'invalid number'],
+      [`{"t":"hello",${P}"sid":"s","ack":0,"max":1}`, 'invalid sid or epoch'],
+      [`{"t":"hello",${P}"sid":"s/","epoch":"e","ack":0,"max":1}`, 'invalid sid or epoch'],
+      [
+        `{"t":"hello",${P}"sid":"${'s'.repeat(65)}","epoch":"e","ack":0,"max":1}`,
+        'invalid sid or epoch',
+      ],
+      [`{"t":"welcome",${P}"sid":"s","epoch":"e","ack":0,"max":1}`, 'invalid welcome'],
+      [`{"t":"welcome",${P}"sid":"s","epoch":"e","resumed":1,"ack":0,"max":1}`, 'invalid welcome'],
+      [`{"t":"hello",${P}"ack":-1,"max":1}`, 'invalid number'],
+      [`{"t":"hello",${P}"ack":"1","max":1}`, 'invalid number'],
+      [`{"t":"hello",${P}"ack":1.5,"max":1}`, 'invalid number'],
     ]
-    for (const frame of invalid) expect(() => decode(frame), frame).toThrow(TOKEN)
-    expect(() => decode(bytes())).toThrow(TOKEN)
-    expect(() => decode(bytes(0x7b))).toThrow(TOKEN)
-  })
-})
-
-describe('negotiation', () => {
-  test('offers the bare token without application subprotocols', () => {
-    expect(offer()).toEqual([TOKEN])
-    expect(offer([])).toEqual([TOKEN])
-  })
-
-  test("combines the token with each of the application's subprotocols, then offers them alone", () => {
-    expect(offer('chat')).toEqual([`${TOKEN}+chat`, 'chat'])
-    expect(offer(['chat', 'chat.v2'])).toEqual([
-      `${TOKEN}+chat`,
-      `${TOKEN}+chat.v2`,
-      'chat',
-      'chat.v2',
-    ])
-  })
-
-  test("reads the server's selection: the application's part, or not spoken", () => {
-    expect(selected(TOKEN)).toBe('')
-    expect(selected(`${TOKEN}+chat+x`)).toBe('chat+x')
-    expect(selected('chat')).toBeUndefined()
-    expect(selected('')).toBeUndefined()
-    expect(selected(`${TOKEN}x`)).toBeUndefined()
-  })
-
-  test('lets the server see what the client offered', () => {
-    expect(offered(offer(['a', 'b']))).toEqual(['a', 'b'])
-    expect(offered(offer())).toEqual([])
-    expect(offered(['a', 'b'])).toBeUndefined()
-    expect(offered(new Set<string>())).toBeUndefined()
-    expect(token('a')).toBe(`${TOKEN}+a`)
-    expect(token('')).toBe(TOKEN)
-    expect(selected(token('a+b'))).toBe('a+b')
+    for (const [frame, why] of invalid)
+      expect(() => decode(frame), frame).toThrow(new Error(`${PROTOCOL}: ${why}`))
+    expect(() => decode(bytes())).toThrow(`${PROTOCOL}: binary frame without data header`)
+    expect(() => decode(bytes(0x7b))).toThrow(`${PROTOCOL}: binary frame without data header`)
   })
 })
 
@@ -191,8 +176,8 @@ describe('PROTOCOL.md', () => {
     expect(model.s.received).toBe(1)
   })
 
-  test('states the token and the close codes of the implementation', () => {
-    expect(doc).toContain(`The token is \`${TOKEN}\``)
+  test("states the protocol's name and the close codes of the implementation", () => {
+    expect(doc).toContain(`The protocol's name is \`${PROTOCOL}\``)
     const codes = [...doc.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1]))
     expect(codes).toEqual(Object.values(CLOSE))
   })
