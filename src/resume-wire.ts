@@ -33,25 +33,18 @@ export type Control =
   | { t: 'pong' }
   | { t: 'bye' }
 
-/** A decoded frame. `data` is a view of the frame (a substring or a subarray), never a copy. */
+/** A decoded frame. `data` is the frame itself (binary) or the rest of it (text), never a copy. */
 export type Frame = { t: 'data'; ack?: number; data: Payload } | { t: 'ack'; ack: number } | Control
 
 // The encoders trust their input: the counters and ids come from the session's own state, and
 // every byte spent here counts against the client's size budget. `decode` trusts nothing.
 
-/** The header of a data frame: the acknowledgement, if one rides along, then `:`. */
-export function header(ack?: number): string {
-  return ack === undefined ? ':' : ack + ':'
-}
-
-/** A data frame: the header, then the payload unchanged, in a frame of the payload's kind. */
-export function encodeData(data: Payload, ack?: number): Payload {
-  const head = header(ack)
-  if (typeof data === 'string') return head + data
-  const frame = new Uint8Array(head.length + data.length)
-  for (let i = 0; i < head.length; i++) frame[i] = head.charCodeAt(i)
-  frame.set(data, head.length)
-  return frame
+/**
+ * A text data frame: the acknowledgement, if one rides along, then `:`, then the text unchanged.
+ * A binary message needs no encoding: the payload is the frame (PROTOCOL.md, section 3).
+ */
+export function encodeText(data: string, ack?: number): string {
+  return (ack === undefined ? ':' : ack + ':') + data
 }
 
 /** An ack frame (a text frame). */
@@ -68,25 +61,25 @@ export function encodeControl(c: Control): string {
 }
 
 /**
- * Reads one frame. Returns `null` for a control frame of a `t` this version does not know (to be
- * ignored, section 3); throws an `Error` whose message is the close reason of a 4461 otherwise.
+ * Reads one frame. A binary frame is data, as it is. Returns `null` for a control frame of a `t`
+ * this version does not know (to be ignored, section 3); throws an `Error` whose message is the
+ * close reason of a 4461 otherwise.
  */
 export function decode(frame: Payload): Frame | null {
-  const text = typeof frame === 'string'
-  const at = (i: number) => (text ? frame.charCodeAt(i) : (frame[i] ?? NaN))
+  if (typeof frame !== 'string') return { t: 'data', data: frame }
   let i = 0
   let ack = 0
-  for (let c = at(0); c >= 48 && c <= 57; c = at(++i)) ack = ack * 10 + (c - 48)
+  for (let c = frame.charCodeAt(0); c >= 48 && c <= 57; c = frame.charCodeAt(++i))
+    ack = ack * 10 + (c - 48)
   // 16 digits at most: past 2^53 the sum is inexact, yet still above the bound.
-  if (i && ((at(0) === 48 && i > 1) || i > 16 || ack > Number.MAX_SAFE_INTEGER)) fail('invalid ack')
-  if (at(i) === 58) {
-    const data = text ? frame.slice(i + 1) : frame.subarray(i + 1)
+  if (i && ((frame[0] === '0' && i > 1) || i > 16 || ack > Number.MAX_SAFE_INTEGER))
+    fail('invalid ack')
+  if (frame[i] === ':') {
+    const data = frame.slice(i + 1)
     return i ? { t: 'data', ack, data } : { t: 'data', data }
   }
-  if (!text) fail('binary frame without data header')
   if (i) return i === frame.length ? { t: 'ack', ack } : fail('invalid ack')
-  if (at(0) !== 123) fail('unknown frame')
-  return control(frame)
+  return frame[0] === '{' ? control(frame) : fail('unknown frame')
 }
 
 function control(frame: string): Control | null {

@@ -7,8 +7,7 @@ import {
   decode,
   encodeAck,
   encodeControl,
-  encodeData,
-  header,
+  encodeText,
   type Control,
   type Frame,
   type Payload,
@@ -18,30 +17,32 @@ const bytes = (...values: number[]) => new Uint8Array(values)
 const ascii = (s: string) => new TextEncoder().encode(s)
 
 describe('data frames', () => {
-  test('cost one byte, text and binary alike', () => {
-    expect(encodeData('hi')).toBe(':hi')
-    expect(encodeData(bytes(1, 2))).toEqual(bytes(0x3a, 1, 2))
-    expect(header()).toBe(':')
+  test('cost one byte for text, none for binary', () => {
+    expect(encodeText('hi')).toBe(':hi')
+    expect(decode(':hi')).toEqual({ t: 'data', data: 'hi' })
+    const frame = bytes(1, 2)
+    expect(decode(frame)).toEqual({ t: 'data', data: frame })
   })
 
   test('carry an acknowledgement in decimal in front of the colon', () => {
-    expect(encodeData('x', 10000)).toBe('10000:x')
-    expect(encodeData(bytes(9), 0)).toEqual(bytes(0x30, 0x3a, 9))
+    expect(encodeText('x', 10000)).toBe('10000:x')
+    expect(encodeText('', 0)).toBe('0:')
     expect(decode('10000:x')).toEqual({ t: 'data', ack: 10000, data: 'x' })
   })
 
-  test('keep the payload byte for byte, whatever it starts with', () => {
-    for (const data of ['', ':', '::', '{"t":"bye"}', '12', '12:3', 'é€😀', '\u0000'])
-      expect(decode(encodeData(data, 7))).toEqual({ t: 'data', ack: 7, data })
-    expect(decode(encodeData(bytes()))).toEqual({ t: 'data', data: bytes() })
-    expect(decode(encodeData(bytes(0x7b, 0x7d)))).toEqual({ t: 'data', data: bytes(0x7b, 0x7d) })
+  test('keep the text character for character, whatever it starts with', () => {
+    for (const data of ['', ':', '::', '{"t":"bye"}', '12', '12:3', 'é€😀', '\u0000']) {
+      expect(decode(encodeText(data, 7))).toEqual({ t: 'data', ack: 7, data })
+      expect(decode(encodeText(data))).toEqual({ t: 'data', data })
+    }
   })
 
-  test('decode binary payload as a view of the frame, not a copy', () => {
-    const frame = bytes(0x35, 0x3a, 1, 2, 3)
-    const decoded = decode(frame) as Extract<Frame, { t: 'data' }>
-    expect(decoded.data).toEqual(bytes(1, 2, 3))
-    expect((decoded.data as Uint8Array).buffer).toBe(frame.buffer)
+  test('take a binary frame as data whatever its bytes, without a copy', () => {
+    for (const frame of [bytes(), ascii(':x'), ascii('12'), ascii('12:x'), ascii('{"t":"bye"}')]) {
+      const decoded = decode(frame) as Extract<Frame, { t: 'data' }>
+      expect(decoded).toEqual({ t: 'data', data: frame })
+      expect(decoded.data).toBe(frame)
+    }
   })
 
   test('accept acknowledgements from 0 to 2^53 - 1 and nothing else', () => {
@@ -101,11 +102,6 @@ describe('ack and control frames', () => {
     }
   })
 
-  test('are text frames only', () => {
-    expect(() => decode(ascii('12'))).toThrow(PROTOCOL)
-    expect(() => decode(ascii('{"t":"bye"}'))).toThrow(PROTOCOL)
-  })
-
   test('reject what is not a frame', () => {
     const P = `"proto":"${PROTOCOL}",`
     const invalid: [frame: string, why: string][] = [
@@ -132,8 +128,6 @@ describe('ack and control frames', () => {
     ]
     for (const [frame, why] of invalid)
       expect(() => decode(frame), frame).toThrow(new Error(`${PROTOCOL}: ${why}`))
-    expect(() => decode(bytes())).toThrow(`${PROTOCOL}: binary frame without data header`)
-    expect(() => decode(bytes(0x7b))).toThrow(`${PROTOCOL}: binary frame without data header`)
   })
 })
 
@@ -229,7 +223,8 @@ function plain(frame: Frame | null): unknown {
 }
 
 function encode(frame: Frame): Payload {
-  if (frame.t === 'data') return encodeData(frame.data, frame.ack)
+  if (frame.t === 'data')
+    return typeof frame.data === 'string' ? encodeText(frame.data, frame.ack) : frame.data
   if (frame.t === 'ack') return encodeAck(frame.ack)
   return encodeControl(frame)
 }
