@@ -72,6 +72,40 @@ export function assertParams(
   }
 }
 
+/** What `drive` needs of a model harness. */
+export type Harness<S> = {
+  readonly violations: readonly string[]
+  readonly firstContext: readonly string[]
+  readonly log: readonly string[]
+  apply(step: S, context: string): Promise<void>
+  finish(): Promise<void>
+}
+
+/**
+ * Runs `steps` on harness `h` (after `start`, which checks the state after construction) and
+ * throws the failure report at the first step after which an invariant broke.
+ */
+export async function drive<S>(
+  h: Harness<S>,
+  options: string,
+  steps: readonly S[],
+  labels: readonly string[],
+  start: () => Promise<void>,
+): Promise<void> {
+  const stop = (at: number) => {
+    if (h.violations.length > 0)
+      throw failure(h.violations, options, labels, at, h.firstContext, h.log)
+  }
+  await start()
+  stop(-1)
+  for (const [i, step] of steps.entries()) {
+    await h.apply(step, `${i + 1}. ${labels[i]}`)
+    stop(i)
+  }
+  await h.finish()
+  stop(steps.length)
+}
+
 /** The message a failing run throws: fast-check prints it under the shrunk counterexample. */
 export function failure(
   violations: readonly string[],

@@ -17,7 +17,7 @@ import {
 import { FakeServer, type FakeConnection, type FakeWebSocket } from '../../src/testing/index'
 import { EPOCH, installEnv, microtasks, type Env } from './env'
 import { Ledger, type SockRecord } from './ledger'
-import { failure, ignored } from './run'
+import { drive, ignored } from './run'
 import { actionLabel, stepLabel, type Action, type Config, type Hook, type Step } from './steps'
 
 type Events = SteadySocketEvents<unknown, unknown>
@@ -1081,22 +1081,12 @@ function customDelay(attempt: number): number {
 export async function runSocketModel(cfg: Config, steps: readonly Step[]): Promise<void> {
   const env = installEnv()
   const h = new SocketHarness(cfg, env)
-  const labels = steps.map(stepLabel)
-  const stop = (at: number) => {
-    if (h.violations.length > 0)
-      throw failure(h.violations, fc.stringify(cfg), labels, at, h.firstContext, h.log)
-  }
   try {
-    h.start()
-    await microtasks()
-    h.checkState('after construction')
-    stop(-1)
-    for (const [i, step] of steps.entries()) {
-      await h.apply(step, `${i + 1}. ${labels[i]}`)
-      stop(i)
-    }
-    await h.finish()
-    stop(steps.length)
+    await drive(h, fc.stringify(cfg), steps, steps.map(stepLabel), async () => {
+      h.start()
+      await microtasks()
+      h.checkState('after construction')
+    })
   } finally {
     try {
       h.socket?.dispose()

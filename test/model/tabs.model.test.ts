@@ -18,7 +18,7 @@ import type { RawData } from '../../src/index'
 import { FakeServer, type FakeWebSocket } from '../../src/testing/index'
 import { crash, tabGroup, type TabGroup } from '../unit/fake-tabs'
 import { EPOCH, installEnv, microtasks, type Env } from './env'
-import { assertParams, avoided, banner, budget, failure, ignored, modelSettings } from './run'
+import { assertParams, avoided, banner, budget, drive, ignored, modelSettings } from './run'
 
 const RUNS = 300
 const MAX_STEPS = 20
@@ -521,21 +521,11 @@ class TabsHarness {
 async function runTabs(cfg: TabConfig, steps: TabStep[]): Promise<void> {
   const env = installEnv()
   const h = new TabsHarness(cfg, env)
-  const labels = steps.map(label)
-  const stop = (at: number) => {
-    if (h.violations.length > 0)
-      throw failure(h.violations, fc.stringify(cfg), labels, at, h.firstContext, h.log)
-  }
   try {
-    await microtasks()
-    h.check('after construction')
-    stop(-1)
-    for (const [i, step] of steps.entries()) {
-      await h.apply(step, `${i + 1}. ${labels[i]}`)
-      stop(i)
-    }
-    await h.finish()
-    stop(steps.length)
+    await drive(h, fc.stringify(cfg), steps, steps.map(label), async () => {
+      await microtasks()
+      h.check('after construction')
+    })
   } finally {
     for (const s of h.made) {
       try {
