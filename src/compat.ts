@@ -90,7 +90,7 @@ export class CompatTarget {
     this.#compat.off(type, listener as never)
   }
 
-  /** Whether anything listens on the compatible surface (lets the hot path skip building events). */
+  /** Whether anything listens on the compatible surface (lets the hot path skip building events). @internal */
   protected _hasCompat(type: keyof CompatEventMap): boolean {
     return this[HANDLER[type]] !== null || this.#compat.has(type)
   }
