@@ -18,7 +18,15 @@ import { FakeServer, type FakeConnection, type FakeWebSocket } from '../../src/t
 import { EPOCH, installEnv, microtasks, type Env } from './env'
 import { Ledger, type SockRecord } from './ledger'
 import { drive, ignored } from './run'
-import { actionLabel, stepLabel, type Action, type Config, type Hook, type Step } from './steps'
+import {
+  actionLabel,
+  HOOKS,
+  stepLabel,
+  type Action,
+  type Config,
+  type Hook,
+  type Step,
+} from './steps'
 
 type Events = SteadySocketEvents<unknown, unknown>
 type Status = Events['status']['status']
@@ -51,18 +59,7 @@ export type Kind =
   | 'consistency'
   | 'misc'
 /** Hooks that are user callbacks (options), not listeners. */
-const CALLBACKS = new Set<Hook>([
-  'url',
-  'protocols',
-  'handshake',
-  'encode',
-  'decode',
-  'delay',
-  'random',
-  'shouldReconnect',
-  'heartbeat.message',
-  'isPong',
-])
+const CALLBACKS = new Set<Hook>(HOOKS.slice(HOOKS.indexOf('url')))
 
 const now = () => Date.now() - EPOCH
 const idOf = (text: unknown): string | undefined =>

@@ -4,6 +4,7 @@
 import fc from 'fast-check'
 
 /** Every place the model can run code while the SDK runs: events, compat handlers, callbacks. */
+// The user callbacks (options) come last, from 'url' on: socket-harness.ts takes them as a slice.
 export const HOOKS = [
   'status',
   'open',
