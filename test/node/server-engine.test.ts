@@ -3,6 +3,7 @@
 // every timer released, ack timing to the millisecond, option checks.
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { encodeControl, encodeText, PROTOCOL } from '../../src/resume-wire'
+import type { Control } from '../../src/resume-wire'
 import { MemoryStore, ResumableServer } from '../../src/server/index'
 import type { ConnectionLink, ResumableOptions, Session } from '../../src/server/index'
 
@@ -22,7 +23,7 @@ function connect(server: ResumableServer, hello?: { sid?: string; epoch?: string
   })
   if (hello) {
     const h = { t: 'hello' as const, proto: PROTOCOL, ...hello, ack: hello.ack ?? 0, max: 1 << 20 }
-    c.link.receive(encodeControl(h))
+    c.link.receive(encodeControl(h as Control))
   }
   return c
 }
