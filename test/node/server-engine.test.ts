@@ -140,6 +140,7 @@ describe('options', () => {
     [{ maxBytes: '1' }, 'maxBytes'],
     [{ maxBytes: 1.5 }, 'maxBytes'],
     [{ helloTimeout: 0 }, 'helloTimeout'],
+    [{ heartbeat: -5 }, 'heartbeat'],
     [{ ack: { messages: 0 } }, 'ack.messages'],
     [{ ack: { delay: NaN } }, 'ack.delay'],
     [{ ack: [] }, 'ack'],
