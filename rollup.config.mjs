@@ -38,25 +38,38 @@ const production = () => ({
       : null,
 })
 // Internal members shared between classes (`protected _phase`, marked @internal) cannot be
-// `#private`, so minifiers keep their names: they are renamed to two characters here, with one
-// table for every build and entry (sorted names, so the same name always gets the same short
-// one). Only names declared as protected/private members in src/ are touched.
+// `#private`, so minifiers keep their names: they are renamed to two or three characters here,
+// with one table for every build and entry. The names used most often in src/ get the shortest
+// ones (ties by name, so the table is stable). Only names declared as protected/private members,
+// or as members whose name starts with `_`, in src/ are touched.
 const internalNames = (() => {
   const names = new Set()
+  let text = ''
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = `${dir}/${e.name}`
       if (e.isDirectory()) walk(path)
-      else if (path.endsWith('.ts'))
-        for (const m of readFileSync(path, 'utf8').matchAll(
+      else if (path.endsWith('.ts')) {
+        const s = readFileSync(path, 'utf8')
+        text += s
+        for (const m of s.matchAll(
           /\b(?:protected|private)\s+(?:readonly\s+|abstract\s+)*(_[a-zA-Z]\w*)|^\s+(?:readonly\s+)?(_[a-zA-Z]\w*)\??(?=\s*[(:=!<])/gm,
         ))
           names.add(m[1] ?? m[2])
+      }
     }
   }
   walk('src')
-  const short = (i) => `_${i.toString(36)}`
-  return new Map([...names].sort().map((name, i) => [name, short(i)]))
+  const uses = new Map()
+  for (const m of text.matchAll(/\b_[a-zA-Z]\w*\b/g)) uses.set(m[0], (uses.get(m[0]) ?? 0) + 1)
+  const chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+  const short = (i) =>
+    '_' +
+    (i < chars.length
+      ? chars[i]
+      : chars[Math.floor(i / chars.length) - 1] + chars[i % chars.length])
+  const order = [...names].sort((a, b) => uses.get(b) - uses.get(a) || (a < b ? -1 : 1))
+  return new Map(order.map((name, i) => [name, short(i)]))
 })()
 const mangle = () => ({
   name: 'internal-names',

@@ -22,6 +22,7 @@ const STUBS = {
     'compat.ts',
     'export class CompatTarget { hasCompat() { return false } dispatchCompat() {} clearCompat() {} }',
   ],
+  resume: ['resume.ts', "export const UNSPOKEN = '', PING = ''; export class Resume {}"],
   validation: [
     'options.ts',
     () => {
@@ -105,9 +106,15 @@ for (const [name, stubs, strip] of [
   ['no network watch', ['network'], false],
   ['no WebSocket-compatible surface', ['compat'], false],
   ['no option validation', ['validation'], false],
+  ['no resumable sessions (client)', ['resume'], false],
   ['every message string emptied', [], true],
   ['all four features out', ['heartbeat', 'network', 'compat', 'validation'], false],
   ['all four out + messages emptied', ['heartbeat', 'network', 'compat', 'validation'], true],
+  [
+    'all five out (+ resume) + messages emptied',
+    ['heartbeat', 'network', 'compat', 'validation', 'resume'],
+    true,
+  ],
 ]) {
   const n = await size(stubs, strip)
   console.log(`| ${name} | ${n} | ${n - base} |`)
