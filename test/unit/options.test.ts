@@ -264,10 +264,11 @@ describe('the README', () => {
       'reconnect.shouldReconnect',
       'reconnect.delay',
       'heartbeat.isPong',
+      'resume',
     ]) {
       row(name)
     }
-    for (const section of ['reconnect', 'queue', 'backpressure', 'heartbeat'] as const) {
+    for (const section of ['reconnect', 'queue', 'backpressure', 'heartbeat', 'resume'] as const) {
       for (const [k, v] of Object.entries(DEFAULTS[section])) {
         expect(row(`${section}.${k}`)).toContain(`\`${fmt(v)}\``)
       }
