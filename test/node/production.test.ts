@@ -107,6 +107,8 @@ describe('a production build', () => {
     ['codec', { encode: () => '' }, TypeError],
     ['watchNetwork', 'yes', TypeError],
     ['random', 0.5, TypeError],
+    ['resume', 'yes', TypeError],
+    ['resume.maxBytes', 1.5, TypeError],
   ]
   /** `{ a: { b: value } }` for the path 'a.b'. */
   const at = (path: string, value: unknown): object =>
