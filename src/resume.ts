@@ -74,7 +74,9 @@ export class Resume<Out> {
         proto: PROTOCOL,
         sid: this._sid,
         epoch: this._epoch,
-        ack: this._received,
+        // Without a session, nothing received counts (frames a closing connection still
+        // delivered after our bye included).
+        ack: this._sid ? this._received : 0,
         max: this._max,
       }),
     )
@@ -105,7 +107,7 @@ export class Resume<Out> {
         } else if (c?.t === 'bye') {
           // The server ended the session for good: nothing more counts on this connection.
           this._drop()
-          this._sid = undefined
+          this.#end()
         }
         return
       }
@@ -142,7 +144,15 @@ export class Resume<Out> {
       put(ws, '{"t":"bye"}')
       this._ended = ws
     }
-    this._sid = undefined
+    this.#end()
+  }
+
+  /**
+   * The session is over: the next hello asks for a new one, naming no session or epoch (the
+   * unacknowledged messages stay, to be reported as unconfirmed).
+   */
+  #end(): void {
+    this._sid = this._epoch = undefined
   }
 
   /** `ws` closed after our `close()`: cleanly after a `bye`, the server has every message. */

@@ -303,6 +303,8 @@ describe('ending', () => {
   test('close() sends bye before the close frame; a clean close forgets every message', async () => {
     const { socket, server, log, connect } = await session()
     const c1 = await connect()
+    c1.send(':x')
+    await tick()
     socket.send('a')
     socket.close(4000, 'done')
     expect(c1.received.slice(1)).toEqual([':a', '{"t":"bye"}'])
@@ -310,8 +312,13 @@ describe('ending', () => {
     expect(c1.closeCode).toBe(4000)
     socket.open()
     await tick()
-    const hello = JSON.parse(server.lastConnection!.received[0] as string)
-    expect(hello.sid).toBeUndefined()
+    // A new session: no sid, no epoch, nothing received (a stale one would be refused).
+    expect(JSON.parse(server.lastConnection!.received[0] as string)).toEqual({
+      t: 'hello',
+      proto: PROTOCOL,
+      ack: 0,
+      max: 1048576,
+    })
     await connect(welcome({ sid: 'S2' }))
     expect(log.filter(([n]) => n === 'session').at(-1)![1]).toEqual({
       id: 'S2',
@@ -339,10 +346,17 @@ describe('ending', () => {
   test('bye from the server ends the session: the reconnect starts a new one', async () => {
     const { server, connect } = await session()
     const c1 = await connect()
+    c1.send(':x')
     c1.send('{"t":"bye"}')
     c1.close(1000)
     await tick(100)
-    expect(JSON.parse(server.lastConnection!.received[0] as string).sid).toBeUndefined()
+    expect(server.connections).toHaveLength(2)
+    expect(JSON.parse(server.lastConnection!.received[0] as string)).toEqual({
+      t: 'hello',
+      proto: PROTOCOL,
+      ack: 0,
+      max: 1048576,
+    })
   })
 
   test('dispose() leaves no timer behind, also with an acknowledgement owed', async () => {
