@@ -45,15 +45,18 @@ export class Resume<Out> {
   /** Messages received in this session, and the count the last acknowledgement we sent said. */
   _received = 0
   _acked = 0
-  /** Payload bytes received since the last acknowledgement we sent (roughly: UTF-16 units). */
+  /** Payload bytes received since the last acknowledgement we sent. */
   _unackedIn = 0
   _peerMax = Infinity
   /** The connection `hello` went to, until `welcome` arrives. */
   _waiting: WebSocketLike | null = null
   /** The connection that speaks the protocol (after `welcome`). */
   _ws: WebSocketLike | null = null
-  /** The connection our `close()` sent `bye` on: its clean close confirms everything. */
-  _ended: WebSocketLike | null = null
+  /**
+   * Our last `close()` sent `bye` (on the connection now closing: only `close()` leads to
+   * `closed()`): its clean close confirms everything.
+   */
+  _ended = false
   /** An acknowledgement is due: the next text frame carries it, or an ack frame ends the turn. */
   _due = false
   _timer: ReturnType<typeof setTimeout> | undefined
@@ -113,8 +116,10 @@ export class Resume<Out> {
       }
     }
     if (typeof data === 'string') data = data.slice(data.indexOf(':') + 1)
-    const n = typeof data === 'string' ? data.length : byteLength(data)
-    if (++this._received - this._acked >= ACK_COUNT || (this._unackedIn += n) >= this._peerMax / 4)
+    if (
+      ++this._received - this._acked >= ACK_COUNT ||
+      (this._unackedIn += byteLength(data)) >= this._peerMax / 4
+    )
       this.#due()
     else this._timer ??= setTimeout(() => this.#due(), ACK_MS)
     if (ack !== undefined) this.#acked(ack)
@@ -140,10 +145,8 @@ export class Resume<Out> {
 
   /** Our `close()`: the session ends (`bye` when `ws` speaks the protocol). */
   _bye(ws: WebSocketLike | null): void {
-    if (ws !== null && ws === this._ws && ws.readyState === 1) {
-      put(ws, '{"t":"bye"}')
-      this._ended = ws
-    }
+    if ((this._ended = ws !== null && ws === this._ws && ws.readyState === 1))
+      put(ws!, '{"t":"bye"}')
     this.#end()
   }
 
@@ -155,13 +158,12 @@ export class Resume<Out> {
     this._sid = this._epoch = undefined
   }
 
-  /** `ws` closed after our `close()`: cleanly after a `bye`, the server has every message. */
-  _closed(ws: WebSocketLike, clean: boolean): void {
-    if (clean && ws === this._ended) {
+  /** The connection closed after our `close()`: cleanly after a `bye`, the server has it all. */
+  _closed(clean: boolean): void {
+    if (clean && this._ended) {
       this._list = []
       this.bytes = 0
     }
-    this._ended = null
   }
 
   /**
