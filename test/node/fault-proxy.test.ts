@@ -69,10 +69,8 @@ async function dial(proxy: FaultProxy): Promise<Client> {
   let code = ''
   socket.on('error', (error: NodeJS.ErrnoException) => (code = error.code ?? String(error)))
   const end = new Promise<string>((r) => socket.on('close', () => r(code)))
-  await new Promise<void>((r, reject) => {
-    socket.once('connect', r)
-    socket.once('error', reject)
-  })
+  // A connection the proxy cuts on arrival may fail before or after 'connect': `end` tells.
+  await Promise.race([new Promise((r) => socket.once('connect', r)), end])
   return { socket, data, end }
 }
 
@@ -164,6 +162,24 @@ describe('fault proxy', () => {
     const client = await dial(proxy)
     expect(await client.end).not.toBe('')
     expect(proxy.stats).toMatchObject({ accepted: 1, refused: 1, cuts: 0 })
+  })
+
+  test('refuse() cuts new connections on arrival until accept(); live pairs stay', async () => {
+    const target = await startTarget()
+    const proxy = await startProxy(target.port)
+    const live = await dial(proxy)
+    proxy.refuse()
+    expect(proxy.refusing).toBe(true)
+    const turned = await dial(proxy)
+    expect(await turned.end).toBe('ECONNRESET')
+    live.socket.write('still')
+    await waitFor(() => text(live.data) === 'still')
+    proxy.accept()
+    const later = await dial(proxy)
+    later.socket.write('again')
+    await waitFor(() => text(later.data) === 'again')
+    expect(target.sockets.length).toBe(2)
+    expect(proxy.stats).toMatchObject({ accepted: 2, turnedAway: 1, cuts: 0 })
   })
 
   test('a ws connection through it: reset() is a 1006 on both sides, without a close frame', async () => {

@@ -13,6 +13,8 @@ export interface FaultProxyStats {
   accepted: number
   /** Accepted connections whose upstream connection failed (target down): cut at once. */
   refused: number
+  /** Connections cut with a RST as soon as they were accepted, while refusing. */
+  turnedAway: number
   /** `reset()` and `blackhole()` commands that found at least one live pair. */
   cuts: number
   resets: number
@@ -38,8 +40,13 @@ export interface FaultProxy {
   readonly live: number
   /** Pairs in a black hole, waiting for their cut. */
   readonly holed: number
+  /** Whether new connections are cut on arrival (`refuse()`). */
+  readonly refusing: boolean
   /** A copy of the counters. */
   readonly stats: FaultProxyStats
+  /** Cuts every new connection with a RST as soon as it arrives (live pairs stay), until `accept()`. */
+  refuse(): void
+  accept(): void
   /** Forwards connections accepted from now on to `port`; live pairs stay where they are. */
   setTarget(port: number): void
   /**

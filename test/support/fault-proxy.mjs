@@ -34,6 +34,7 @@ export async function startFaultProxy(options) {
   const host = options.host ?? '127.0.0.1'
   let target = checkPort(options.target)
   let closed = false
+  let refusing = false
   let nextId = 0
   /** @type {Set<Pair>} */
   const pairs = new Set()
@@ -41,6 +42,7 @@ export async function startFaultProxy(options) {
   const stats = {
     accepted: 0,
     refused: 0,
+    turnedAway: 0,
     cuts: 0,
     resets: 0,
     blackholes: 0,
@@ -51,7 +53,10 @@ export async function startFaultProxy(options) {
   }
 
   const server = createServer({ noDelay: true }, (client) => {
-    if (closed) return void client.resetAndDestroy()
+    if (closed || refusing) {
+      stats.turnedAway += 1
+      return void client.resetAndDestroy()
+    }
     stats.accepted += 1
     // Nothing is read from the client until the upstream connection exists.
     client.pause()
@@ -145,8 +150,17 @@ export async function startFaultProxy(options) {
     get holed() {
       return [...pairs].filter((p) => p.holed).length
     },
+    get refusing() {
+      return refusing
+    },
     get stats() {
       return { ...stats }
+    },
+    refuse() {
+      refusing = true
+    },
+    accept() {
+      refusing = false
     },
     setTarget(next) {
       target = checkPort(next)
