@@ -139,6 +139,16 @@ describe('fault proxy', () => {
     expect(() => proxy.blackhole(-1)).toThrow(RangeError)
   })
 
+  test('reset() lands the cut of a black-holed pair at once', async () => {
+    const target = await startTarget()
+    const proxy = await startProxy(target.port)
+    const client = await dial(proxy)
+    expect(proxy.blackhole(30_000)).toBe(1)
+    expect(proxy.reset()).toBe(1)
+    expect(await client.end).toBe('ECONNRESET')
+    expect(proxy.stats).toMatchObject({ cuts: 2, blackholes: 1, resets: 1, pairsCut: 1 })
+  })
+
   test('setTarget() sends new connections to the new port; live pairs stay', async () => {
     const first = await startTarget()
     const second = await startTarget()

@@ -50,8 +50,8 @@ export interface FaultProxy {
   /** Forwards connections accepted from now on to `port`; live pairs stay where they are. */
   setTarget(port: number): void
   /**
-   * Destroys every live pair with a TCP RST on both sides: each peer sees an abrupt loss.
-   * Returns how many pairs it cut (counted as one cut when more than 0).
+   * Destroys every pair (black-holed ones too) with a TCP RST on both sides: each peer sees an
+   * abrupt loss. Returns how many pairs it cut (counted as one cut when more than 0).
    */
   reset(): number
   /**

@@ -166,13 +166,14 @@ export async function startFaultProxy(options) {
       target = checkPort(next)
     },
     reset() {
-      const live = [...pairs].filter((p) => !p.holed)
-      for (const pair of live) cutNow(pair)
-      if (live.length > 0) {
+      // Black-holed pairs too: their cut lands now instead of later.
+      const all = [...pairs]
+      for (const pair of all) cutNow(pair)
+      if (all.length > 0) {
         stats.cuts += 1
         stats.resets += 1
       }
-      return live.length
+      return all.length
     },
     blackhole(ms) {
       if (!Number.isInteger(ms) || ms < 0 || ms > MAX_BLACKHOLE_MS) {
