@@ -14,6 +14,8 @@ const entries = {
   vue: 'src/vue.ts',
   svelte: 'src/svelte.ts',
   tabs: 'src/tabs.ts',
+  // Node only (node:crypto, ws types): never imported by the browser entries or the UMD builds.
+  server: 'src/server/index.ts',
 }
 
 const ts = () =>
@@ -68,7 +70,8 @@ const mangle = () => ({
     return s.hasChanged() ? { code: s.toString(), map: s.generateMap({ hires: true }) } : null
   },
 })
-const external = (id) => id === 'mitt' || /^(react|vue|svelte)(\/|$)/.test(id)
+const external = (id) =>
+  id === 'mitt' || /^(react|vue|svelte|ws)(\/|$)/.test(id) || id.startsWith('node:')
 
 export default [
   {
