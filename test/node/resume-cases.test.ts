@@ -1,0 +1,366 @@
+// Resumable sessions in Node, case by case, with a real `resumable()` server, the `ws` client
+// injected and the fault proxy between them where a connection must be cut: a server restart (a
+// new session, and `unconfirmed` is exactly what the old server never acknowledged), expiry after
+// `window`, the client's close(), text and binary both ways through cuts, the json() codec, and
+// both mismatches (a plain client on a resumable server, a resume client on a plain server).
+import { afterEach, describe, expect, test } from 'vitest'
+import { WebSocket, WebSocketServer } from 'ws'
+import { SteadySocket, json, type RawData } from '../../src/index'
+import { waitFor } from '../support/fault-server.mjs'
+import {
+  client,
+  clientUnacked,
+  sleep,
+  startProxy,
+  startResumable,
+  stopAll,
+  type Resumable,
+  type Session,
+} from './resume-kit'
+
+afterEach(stopAll)
+
+type SessionEvent<Out = unknown> = { id: string; resumed: boolean; unconfirmed: Out[] }
+
+/** Every session event of `socket`, in order. */
+function sessionsOf<Out>(socket: SteadySocket<unknown, Out>): SessionEvent<Out>[] {
+  const list: SessionEvent<Out>[] = []
+  socket.on('session', (e) => list.push(e))
+  return list
+}
+
+/** What each session of `server` received, by session id, in order. */
+function inboxes(server: Resumable): Map<string, (string | Buffer)[]> {
+  const boxes = new Map<string, (string | Buffer)[]>()
+  server.server.on('session', (session: Session) => {
+    const box: (string | Buffer)[] = []
+    boxes.set(session.id, box)
+    session.on('message', (data) => box.push(data))
+  })
+  return boxes
+}
+
+/** Waits until the client's unacknowledged buffer is empty: the server acknowledged everything. */
+async function allAcknowledged(socket: SteadySocket<never, never> | object) {
+  await waitFor(() => clientUnacked(socket) === 0, {
+    timeout: 5000,
+    message: `the client's unacknowledged bytes stayed at ${clientUnacked(socket)}`,
+  })
+}
+
+describe('resumable sessions: server restart and expiry', () => {
+  test('after a server restart the next session is new, and unconfirmed is exactly what the old server never acknowledged', async () => {
+    const old = await startResumable()
+    const oldBoxes = inboxes(old)
+    const proxy = await startProxy(old.port)
+    const socket = client<string, string>(proxy.url)
+    const sessions = sessionsOf(socket)
+    await waitFor(() => sessions.length === 1)
+
+    const before = Array.from({ length: 40 }, (_, i) => `before ${i + 1}`)
+    for (const m of before) socket.send(m)
+    await allAcknowledged(socket)
+    // From now on nothing reaches the old server and no acknowledgement comes back: what the
+    // client writes now is exactly what the old server never acknowledged.
+    expect(proxy.blackhole(30_000)).toBe(1)
+    const lost = ['after 1', 'after 2', 'after 3']
+    for (const m of lost) expect(socket.send(m)).toBe('sent')
+
+    const fresh = await startResumable()
+    const freshBoxes = inboxes(fresh)
+    proxy.setTarget(fresh.port)
+    await old.stop()
+    proxy.reset()
+    await waitFor(() => sessions.length === 2, { timeout: 5000, message: 'no second session' })
+
+    expect(fresh.sessions.length).toBe(1)
+    const id = fresh.sessions[0]!.id
+    expect(sessions[1]).toEqual({ id, resumed: false, unconfirmed: lost })
+    expect(id).not.toBe(sessions[0]!.id)
+    expect([...oldBoxes.values()]).toEqual([before])
+    // Unconfirmed messages are reported, not re-sent: the new session starts empty.
+    expect(socket.send('again')).toBe('sent')
+    await waitFor(() => freshBoxes.get(id)?.length === 1)
+    await sleep(100)
+    expect(freshBoxes.get(id)).toEqual(['again'])
+  })
+
+  test("a session expires `window` ms after its connection is lost; the client's next session is new", async () => {
+    const server = await startResumable({ window: 300 })
+    const boxes = inboxes(server)
+    const proxy = await startProxy(server.port)
+    const socket = client<string, string>(proxy.url)
+    const sessions = sessionsOf(socket)
+    await waitFor(() => sessions.length === 1)
+    socket.send('a')
+    await allAcknowledged(socket)
+    const first = sessions[0]!.id
+
+    proxy.refuse() // keep the client away past the window
+    expect(proxy.reset()).toBe(1)
+    await waitFor(() => server.ends.get(first), { timeout: 5000, message: 'no end by expiry' })
+    expect(server.ends.get(first)).toBe('expired')
+    await waitFor(() => socket.status === 'reconnecting')
+    // Written nowhere yet: it belongs to whichever session comes next.
+    expect(socket.send('while away')).toBe('queued')
+    proxy.accept()
+
+    await waitFor(() => sessions.length === 2, { timeout: 5000, message: 'no second session' })
+    expect(server.sessions.length).toBe(2)
+    const second = server.sessions[1]!.id
+    expect(sessions[1]).toEqual({ id: second, resumed: false, unconfirmed: [] })
+    expect(second).not.toBe(first)
+    await waitFor(() => boxes.get(second)?.length === 1)
+    expect(boxes.get(first)).toEqual(['a'])
+    expect(boxes.get(second)).toEqual(['while away'])
+  })
+})
+
+describe('resumable sessions: close()', () => {
+  test("the client's close() ends the session on the server ('closed'); the next connection is a new session", async () => {
+    const server = await startResumable()
+    const url = `ws://127.0.0.1:${server.port}`
+    const socket = client<string, string>(url)
+    const sessions = sessionsOf(socket)
+    const boxes = inboxes(server)
+    await waitFor(() => sessions.length === 1)
+    socket.send('x')
+    await waitFor(() => boxes.get(sessions[0]!.id)?.length === 1)
+
+    socket.close()
+    const first = sessions[0]!.id
+    await waitFor(() => server.ends.get(first), { message: 'no end after close()' })
+    expect(server.ends.get(first)).toBe('closed')
+
+    // The same socket, opened again, starts afresh (a hello after bye has no sid).
+    socket.open()
+    await waitFor(() => sessions.length === 2)
+    expect(sessions[1]).toEqual({ id: server.sessions[1]!.id, resumed: false, unconfirmed: [] })
+    // And so does a new socket.
+    const other = client<string, string>(url)
+    const otherSessions = sessionsOf(other)
+    await waitFor(() => otherSessions.length === 1)
+    expect(server.sessions.length).toBe(3)
+    expect(new Set(server.sessions.map((s) => s.id)).size).toBe(3)
+    expect(otherSessions[0]).toEqual({
+      id: server.sessions[2]!.id,
+      resumed: false,
+      unconfirmed: [],
+    })
+  })
+})
+
+describe('resumable sessions: payloads', () => {
+  const encoder = new TextEncoder()
+  // Payloads that look like the protocol's own headers and frames, and the empty ones.
+  const TEXTS = ['', ':', '::', '42', '1:x', '{"t":"bye"}', '{"t":"ping"}', 'héllo ✓ 𝄞']
+  const BINARIES = [
+    new Uint8Array([]),
+    new Uint8Array([0x3a]),
+    encoder.encode('{"t":"bye"}'),
+    encoder.encode('12'),
+    new Uint8Array([0, 255, 1, 128]),
+  ]
+  type Tagged = ['text', string] | ['binary', number[]]
+  const tag = (data: unknown): Tagged | ['other', string] => {
+    if (typeof data === 'string') return ['text', data]
+    if (data instanceof ArrayBuffer) return ['binary', [...new Uint8Array(data)]]
+    if (Buffer.isBuffer(data)) return ['binary', [...data]]
+    return ['other', Object.prototype.toString.call(data)]
+  }
+
+  test('text stays text and binary stays binary, both ways, through cuts (Buffer on the server, binaryType on the client)', async () => {
+    const server = await startResumable()
+    const proxy = await startProxy(server.port)
+    const serverGot: unknown[] = []
+    server.server.on('session', (session: Session) => {
+      session.on('message', (data) => {
+        serverGot.push(data)
+        session.send(data) // the echo: what arrived goes back as it is
+      })
+    })
+    const socket = client<RawData, RawData>(proxy.url, { binaryType: 'arraybuffer' })
+    const sessions = sessionsOf(socket)
+    const clientGot: unknown[] = []
+    socket.on('message', (data) => clientGot.push(data))
+    await waitFor(() => sessions.length === 1)
+
+    const ROUNDS = 6
+    const expected: Tagged[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of TEXTS) {
+        socket.send(t)
+        expected.push(['text', t])
+      }
+      for (const b of BINARIES) {
+        socket.send(b)
+        expected.push(['binary', [...b]])
+      }
+      // Cut with those frames still in flight, in both directions.
+      await sleep(round)
+      proxy.reset()
+      await waitFor(() => sessions.length === round + 2, { timeout: 5000 })
+    }
+    await waitFor(() => clientGot.length >= expected.length, {
+      timeout: 10_000,
+      message: `echoes: ${clientGot.length} of ${expected.length}`,
+    })
+    await sleep(100)
+    expect(serverGot.every((d) => typeof d === 'string' || Buffer.isBuffer(d))).toBe(true)
+    expect(serverGot.map(tag)).toEqual(expected)
+    expect(clientGot.map(tag)).toEqual(expected)
+    expect(sessions.slice(1).every((s) => s.resumed)).toBe(true)
+    expect(proxy.stats.cuts).toBe(ROUNDS)
+  })
+
+  test("the client's binaryType applies to replayed and resumed messages too ('nodebuffer')", async () => {
+    const server = await startResumable()
+    const proxy = await startProxy(server.port)
+    let session: Session | undefined
+    server.server.on('session', (s: Session) => (session = s))
+    const socket = client<RawData, RawData>(proxy.url, { binaryType: 'nodebuffer' as BinaryType })
+    const sessions = sessionsOf(socket)
+    const got: unknown[] = []
+    socket.on('message', (data) => got.push(data))
+    await waitFor(() => session !== undefined && sessions.length === 1)
+    // Written while the connection is black-holed: replayed on the next one.
+    proxy.blackhole(200)
+    for (let i = 0; i < 5; i++) session!.send(Buffer.from([i]))
+    await waitFor(() => got.length === 5, { timeout: 5000 })
+    expect(sessions.length).toBe(2)
+    expect(got.every((d) => Buffer.isBuffer(d))).toBe(true)
+    expect(got.map((d) => [...(d as Buffer)])).toEqual([[0], [1], [2], [3], [4]])
+  })
+
+  test('json(): objects round-trip, and the codec applies to the payload only', async () => {
+    type Msg = { n: number; text?: string }
+    const server = await startResumable()
+    const proxy = await startProxy(server.port)
+    const serverGot: unknown[] = []
+    server.server.on('session', (session: Session) => {
+      session.on('message', (data) => {
+        serverGot.push(data)
+        const m = JSON.parse(String(data)) as Msg
+        session.send(JSON.stringify({ n: m.n * 10, text: m.text }))
+      })
+    })
+    const socket = client<Msg, Msg>(proxy.url, { codec: json<Msg>() })
+    const sessions = sessionsOf(socket)
+    const got: Msg[] = []
+    socket.on('message', (m) => got.push(m))
+    await waitFor(() => sessions.length === 1)
+    const out: Msg[] = Array.from({ length: 60 }, (_, i) => ({ n: i + 1, text: `:${i}{` }))
+    for (const m of out.slice(0, 30)) socket.send(m)
+    proxy.reset()
+    for (const m of out.slice(30)) socket.send(m)
+    await waitFor(() => got.length === out.length, { timeout: 5000 })
+    // The server sees exactly the codec's text: no header, no second encoding.
+    expect(serverGot).toEqual(out.map((m) => JSON.stringify(m)))
+    expect(got).toEqual(out.map((m) => ({ n: m.n * 10, text: m.text })))
+    expect(sessions.length).toBe(2)
+    expect(sessions[1]!.resumed).toBe(true)
+  })
+
+  test('json(): after a server restart, unconfirmed holds the objects as they were sent', async () => {
+    type Msg = { n: number }
+    const old = await startResumable()
+    const proxy = await startProxy(old.port)
+    const socket = client<Msg, Msg>(proxy.url, { codec: json<Msg>() })
+    const sessions = sessionsOf(socket)
+    await waitFor(() => sessions.length === 1)
+    socket.send({ n: 1 })
+    await allAcknowledged(socket)
+    proxy.blackhole(30_000)
+    const lost = { n: 2 }
+    socket.send(lost)
+    const fresh = await startResumable()
+    proxy.setTarget(fresh.port)
+    await old.stop()
+    proxy.reset()
+    await waitFor(() => sessions.length === 2, { timeout: 5000 })
+    expect(sessions[1]!.resumed).toBe(false)
+    expect(sessions[1]!.unconfirmed).toEqual([{ n: 2 }])
+  })
+})
+
+describe('resumable sessions: mismatched peers', () => {
+  test('a plain client on a resumable server is closed with 4460 and the reason (at once when it sends first, after helloTimeout when it waits)', async () => {
+    const server = await startResumable({ helloTimeout: 300 })
+    const url = `ws://127.0.0.1:${server.port}`
+    const closes = (socket: SteadySocket) =>
+      new Promise<{ code: number; reason: string }>((r) => socket.once('close', r))
+
+    const talker = new SteadySocket(url, { WebSocket, reconnect: false })
+    const talkerClosed = closes(talker)
+    talker.send('hi') // queued, written when it opens: not a hello
+    const silent = new SteadySocket(url, { WebSocket, reconnect: false })
+    const silentClosed = closes(silent)
+    try {
+      expect(await talkerClosed).toMatchObject({
+        code: 4460,
+        reason: 'steadysocket.resume.v1 required',
+      })
+      expect(await silentClosed).toMatchObject({
+        code: 4460,
+        reason: 'steadysocket.resume.v1 required',
+      })
+      expect(server.sessions).toEqual([])
+    } finally {
+      talker.dispose()
+      silent.dispose()
+    }
+  })
+
+  test('a resume client on a plain ws echo server: an error naming steadysocket.resume.v1, no message, no retry loop', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await new Promise((r) => wss.once('listening', r))
+    let connections = 0
+    const serverGot: string[] = []
+    wss.on('connection', (ws) => {
+      connections += 1
+      ws.on('error', () => {})
+      ws.on('message', (data, binary) => {
+        serverGot.push(String(data))
+        ws.send(data, { binary })
+      })
+    })
+    try {
+      const socket = client<string, string>(
+        `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
+      )
+      const errors: Error[] = []
+      const messages: unknown[] = []
+      const closes: { code: number; reason: string }[] = []
+      const sessions = sessionsOf(socket)
+      socket.on('error', (e) => errors.push(e))
+      socket.on('message', (m) => messages.push(m))
+      socket.on('close', (c) => closes.push(c))
+      socket.send('app message') // must never reach a server that does not speak the protocol
+
+      await waitFor(() => errors.length > 0, { timeout: 5000, message: 'no error' })
+      expect(errors[0]!.message).toContain('steadysocket.resume.v1')
+      // Bounded: a 4460 is not retried (PROTOCOL.md 2.2), so the socket gives up on its own.
+      await waitFor(() => socket.status === 'closed', {
+        timeout: 5000,
+        message: `still ${socket.status} after ${connections} connections`,
+      })
+      await sleep(500)
+      expect(connections).toBe(1)
+      expect(messages).toEqual([])
+      expect(sessions).toEqual([])
+      expect(closes[0]).toMatchObject({
+        code: 4460,
+        reason: 'steadysocket.resume.v1 not spoken by the server',
+      })
+      // The server saw the hello and nothing else.
+      expect(serverGot.length).toBe(1)
+      expect(JSON.parse(serverGot[0]!)).toMatchObject({
+        t: 'hello',
+        proto: 'steadysocket.resume.v1',
+      })
+    } finally {
+      for (const ws of wss.clients) ws.terminate()
+      await new Promise((r) => wss.close(r))
+    }
+  })
+})
