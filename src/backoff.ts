@@ -26,8 +26,9 @@ export function backoffDelay(attempt: number, o: BackoffOptions, random: () => n
 }
 
 // Close codes after which retrying cannot help: protocol error, unsupported data, invalid
-// payload, policy violation, message too big, missing extension.
-const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010]
+// payload, policy violation, message too big, missing extension; and a peer that does not speak
+// the resumable-session protocol (PROTOCOL.md, section 8).
+const NO_RETRY = [1002, 1003, 1007, 1008, 1009, 1010, 4460]
 
 /** Whether a close is worth a retry: `shouldReconnect`, else the default close-code policy. */
 export function willRetry(r: ReconnectOptions, close: CloseInfo, attempt: number): boolean {

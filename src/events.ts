@@ -66,6 +66,19 @@ export type SteadySocketEvents<In = RawData, Out = RawData> = {
     /** The retries made. */
     attempts: number
   }
+  /**
+   * With `resume`: the session, on every open before `open`. `resumed: false` after an earlier
+   * session means the server no longer had it: `unconfirmed` are that session's messages it never
+   * acknowledged (not re-sent), and what it sent meanwhile may be missing.
+   */
+  session: {
+    /** The session's id. */
+    id: string
+    /** `true`: the session goes on, nothing lost; `false`: a new session. */
+    resumed: boolean
+    /** Messages of the previous session the server never acknowledged, oldest first. */
+    unconfirmed: Out[]
+  }
   /** Every status change. */
   status: {
     /** The new status. */

@@ -3,6 +3,7 @@ import { reportLater, type DropReason } from './events'
 import type { BackpressureOptions, QueueOptions, WebSocketLike } from './options'
 import { byteLength, Queue, type Entry } from './queue'
 import { CONTROL, SentLog } from './recovery'
+import type { Resume } from './resume'
 
 /** What `send()` did with a message. */
 export type SendResult = 'sent' | 'queued' | 'dropped'
@@ -47,16 +48,21 @@ export class Flow<Out> {
   readonly #q: QueueOptions | null
   readonly #recover: boolean
   readonly #host: FlowHost<Out>
+  /** With `resume`: numbers, frames and keeps what is written, and bounds it. */
+  readonly #session: Resume<Out> | null
 
   constructor(
     q: QueueOptions | null,
     bp: BackpressureOptions | null,
     recover: boolean,
     host: FlowHost<Out>,
+    session: Resume<Out> | null,
   ) {
     this.#q = q
-    this.#recover = recover
+    // A resumable session keeps every unacknowledged message itself: it supersedes recovery.
+    this.#recover = recover && !session
     this.#host = host
+    this.#session = session
     // Without a queue there is nowhere to hold messages back: write straight through.
     this.#high = bp && q ? bp.highWaterMark : Infinity
     this.#low = bp && q ? bp.lowWaterMark : Infinity
@@ -71,10 +77,12 @@ export class Flow<Out> {
     // readyState: between a failed socket's error and close events, a write would be discarded.
     if (ws !== null && ws.readyState === 1 && (this.queue.length === 0 || this.#direct)) {
       const buffered = ws.bufferedAmount
-      if (buffered <= this.#high || this.#direct) {
+      const session = this.#session
+      if ((buffered <= this.#high && (!session || session.room(raw))) || this.#direct) {
         // What the handshake sends belongs to that connection (the next one runs its own
-        // handshake), so it is logged as control: counted, never re-sent.
-        this.#write(ws, this.#direct ? CONTROL : data, raw, buffered, false)
+        // handshake), so it is logged as control: counted, never re-sent. In a session it is a
+        // message like any other.
+        this.#write(ws, this.#direct && !session ? CONTROL : data, raw, buffered, false)
         return 'sent'
       }
       this.#engage()
@@ -87,7 +95,9 @@ export class Flow<Out> {
     const ws = this.#ws
     if (ws === null || ws.readyState !== 1) return false
     try {
-      this.#write(ws, CONTROL, raw, ws.bufferedAmount, false)
+      // A session's ping is a control frame of the protocol: not numbered, not kept.
+      if (this.#session) (ws.send as (d: RawData) => void)(raw)
+      else this.#write(ws, CONTROL, raw, ws.bufferedAmount, false)
     } catch (error) {
       reportLater(error)
       return false
@@ -144,6 +154,11 @@ export class Flow<Out> {
         break
       }
       const e = this.queue.shift() as Entry<Out>
+      // The session's buffer is full: its acknowledgements call pump() when there is room.
+      if (this.#session?.room(e.raw) === false) {
+        this.queue.unshift(e)
+        break
+      }
       if (ttl > 0 && now - e.time > ttl) (expired ??= []).push(e.data)
       else {
         try {
@@ -162,6 +177,11 @@ export class Flow<Out> {
     this.#settle()
     // Still under pressure (the buffer is above the low-water mark): watch it until it drains.
     if (this.#pressure) this.#poll()
+  }
+
+  /** Writes what the queue holds, if it can now (a session's acknowledgement made room). */
+  pump(): void {
+    this.#flush()
   }
 
   /** Puts messages back at the front of the queue, in order (recovered from a dead socket). */
@@ -242,6 +262,8 @@ export class Flow<Out> {
     buffered: number,
     owned: boolean,
   ): void {
+    const session = this.#session
+    if (session) return session.write(ws, data as Out, raw, owned)
     const log = this.#log
     const kept = owned || log === null || typeof raw === 'string' ? raw : ownFrame(raw)
     try {

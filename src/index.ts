@@ -22,6 +22,7 @@ export type {
   QueueOptions,
   BackpressureOptions,
   HeartbeatOptions,
+  ResumeOptions,
   Provider,
   BinaryType,
   WebSocketConstructor,

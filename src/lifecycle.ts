@@ -28,6 +28,7 @@ import {
 } from './options'
 import { closed, socketOf, type Connecting, type Phase } from './phase'
 import { Recovery } from './recovery'
+import { PING, PONG, Resume, UNSPOKEN } from './resume'
 import { toWebSocketUrl, type UrlSource } from './url'
 
 /**
@@ -54,6 +55,8 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
   protected readonly _heartbeat: Heartbeat | null
   /** @internal */
   protected readonly _network: NetworkWatch | null
+  /** The resumable session (`resume`), or null. @internal */
+  protected readonly _resume: Resume<Out> | null
   /** The current phase: the only state the lifecycle has. @internal */
   protected _phase: Phase = closed()
   /** Consecutive failed attempts (the retry being waited for). @internal */
@@ -77,16 +80,47 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
     this._options = o
     this.#WS = webSocketOf(o)
     this.#source = typeof url === 'function' ? url : (this._url = toWebSocketUrl(url))
-    this._flow = new Flow<Out>(o.queue, o.backpressure, o.recoverUnsent, {
-      drop: (messages, reason) => this._ev.emit('drop', { messages, reason }),
-      drain: () => this._ev.emit('drain', {}),
-      tick: () => this._runWaiters(),
-    })
+    const r = (this._resume = o.resume
+      ? new Resume<Out>(o.resume.maxBytes, {
+          welcome: (id, resumed, unconfirmed) => {
+            const p = this._phase as Connecting
+            this._ev.emit('session', { id, resumed, unconfirmed })
+            if (this._phase === p) this.#handshake(p, p.ws!)
+          },
+          fail: (code, reason) => {
+            const p = this._phase
+            if (p.status === 'closing') return
+            socketOf(p)?.close(code, reason)
+            // 4460 is not retried (backoff.ts): the server does not speak the protocol.
+            this._lost(
+              p,
+              { code, reason, wasClean: false },
+              code === 4460 ? new HandshakeError(reason) : undefined,
+            )
+          },
+          room: () => this._flow.pump(),
+        })
+      : null)
+    this._flow = new Flow<Out>(
+      o.queue,
+      o.backpressure,
+      o.recoverUnsent,
+      {
+        drop: (messages, reason) => this._ev.emit('drop', { messages, reason }),
+        drain: () => this._ev.emit('drain', {}),
+        tick: () => this._runWaiters(),
+      },
+      r,
+    )
     this._recovery = new Recovery<Out>(o.settleWithin, {
       requeue: (messages) => this._flow.requeue(messages),
       settled: () => this._settled(),
     })
-    const hb = o.heartbeat
+    // In a session the heartbeat is the protocol's ping and pong (a plain ping is no valid frame).
+    const hb =
+      o.heartbeat && r
+        ? { ...o.heartbeat, message: PING, isPong: (raw: unknown) => raw === PONG }
+        : o.heartbeat
     this._heartbeat = hb
       ? new Heartbeat(
           hb,
@@ -138,7 +172,22 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
       held: false,
       timer:
         ms > 0
-          ? setTimeout(() => this._lost(p, cutShort(), connectTimeout(resolved, this._url, ms)), ms)
+          ? setTimeout(
+              () =>
+                this._lost(
+                  p,
+                  cutShort(),
+                  // The socket opened and the server never answered the session's hello.
+                  this._resume?.waiting
+                    ? new HandshakeError(
+                        process.env.NODE_ENV !== 'production'
+                          ? `${UNSPOKEN}: no welcome within ${ms} ms`
+                          : UNSPOKEN,
+                      )
+                    : connectTimeout(resolved, this._url, ms),
+                ),
+              ms,
+            )
           : undefined,
     }
     this._enter(p)
@@ -167,7 +216,8 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
   /** The current native socket's events (a replaced one is detached: its events go nowhere). */
   /** @internal */
   protected readonly _native: NativeHandlers = {
-    open: (ws) => this.#handshake(this._phase as Connecting, ws),
+    open: (ws) =>
+      this._resume ? this._resume.hello(ws) : this.#handshake(this._phase as Connecting, ws),
     error: (error) => {
       this._lastError = error
       this._announce(this._phase, error)
@@ -178,9 +228,12 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
       else this._lost(p, close)
     },
     frame: (e) => {
-      const raw = e.data as RawData
+      let raw: RawData | undefined = e.data as RawData
       const hb = this._heartbeat
-      if (hb === null || !hb.receive(raw)) this._receive(raw)
+      if (hb !== null && hb.receive(raw)) return
+      const r = this._resume
+      // In a session only data frames carry messages, their header taken off.
+      if (r === null || (raw = r.receive(raw)) !== undefined) this._receive(raw)
     },
   }
 
@@ -292,6 +345,7 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
     const p = this._phase
     if (p.status !== 'closing') return p
     const next = this._enter(closed(p.ws.bufferedAmount))
+    this._resume?.closed(p.ws, wasClean)
     this._lastClose = { ...p.request, wasClean }
     this._announce(next, undefined, true)
     return next

@@ -109,6 +109,15 @@ export type HeartbeatOptions = {
   isPong?: ((raw: RawData) => boolean) | undefined
 }
 
+/** Resumable sessions with a server that speaks the protocol (PROTOCOL.md). */
+export type ResumeOptions = {
+  /**
+   * Payload bytes written and not yet acknowledged by the server, at most; past it `send()`
+   * queues (`'queued'`, then `drain`). One larger message still goes, alone. @default 1048576
+   */
+  maxBytes: number
+}
+
 /**
  * The options of a socket class, whose `handshake` gets the socket itself (`Self`): see
  * `SteadySocketOptions`. All optional.
@@ -150,6 +159,12 @@ export type SocketOptions<In, Out, Self> = {
   watchNetwork?: boolean | undefined
   /** Random source in [0, 1) for jitter. @default Math.random */
   random?: (() => number) | undefined
+  /**
+   * `true`, or session settings: nothing lost in either direction across reconnects, with a
+   * server that speaks the protocol (`steadysocket/server`; PROTOCOL.md). Supersedes
+   * `recoverUnsent`; the heartbeat then uses the protocol's ping and pong. @default false
+   */
+  resume?: boolean | Loose<ResumeOptions> | undefined
 }
 
 /** The longest delay a timer honours (2^31 − 1 ms): browsers and Node fire longer ones at once. */
@@ -209,6 +224,11 @@ export const DEFAULTS = deepFreeze({
   },
   /** Default of {@link SocketOptions.watchNetwork}. */
   watchNetwork: true,
+  /** Resumable sessions are off by default; `resume: true` uses these settings. */
+  resume: {
+    /** Default of {@link ResumeOptions.maxBytes}, in bytes (1 MiB). */
+    maxBytes: 1048576,
+  },
 })
 
 /** Options after `normalizeOptions()`: every field resolved; disabled features are `null`. */
@@ -227,6 +247,7 @@ export type Normalized<In, Out, Self = unknown> = {
   codec: Codec<In, Out> | undefined
   watchNetwork: boolean
   random: () => number
+  resume: ResumeOptions | null
   /** ms an open connection must last to be stable (`reconnect.minUptime`, also without reconnect). */
   minUptime: number
   /** ms to wait for the close event of a socket given up on while it may still transmit. */
@@ -286,6 +307,8 @@ const RULES: Rules = {
     typeof (v as Codec<unknown, unknown>).decode === 'function',
   watchNetwork: 'boolean',
   random: 'function',
+  // A JSON number the server can read: a whole number of bytes.
+  resume: { maxBytes: (v) => Number.isSafeInteger(v) && (v as number) > 0 },
 }
 
 /**
@@ -301,6 +324,7 @@ export function normalizeOptions<In, Out, Self>(
   const n = read('', o, RULES, {
     ...DEFAULTS,
     heartbeat: false,
+    resume: false,
     random: Math.random,
   }) as Normalized<In, Out, Self>
   const bp = n.backpressure
@@ -435,6 +459,7 @@ function describe(name: string, rule: Rule | Rules): string {
       codec: 'an object with encode() and decode()',
       'queue.overflow': "'reject' or 'drop-oldest'",
       'heartbeat.message': 'a string, binary data or a function',
+      'resume.maxBytes': 'a whole number of bytes above 0',
     }
     return words[name]!
   }
