@@ -1,0 +1,263 @@
+// The proof of resumable sessions in real Chromium: the built UMD bundle in a page talks to a
+// `resumable()` server in this process through the fault proxy. Each side sends 2,000 numbered
+// messages at a steady rate while the proxy cuts the connection 20 times (mostly TCP resets, some
+// black holes that cut later) at moments drawn from a seeded PRNG. Afterwards each side must have
+// received exactly 1..2,000 in order, in one session that every reconnect resumed.
+//
+// Every cut lands on an established connection (after its welcome): Chromium throttles new
+// WebSocket connections after failed handshakes, and a cut in the middle of one would count as
+// such a failure. RESUME_SEED replays the cut schedule.
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { startFaultServer, waitFor, type FaultServer } from '../support/fault-server.mjs'
+import {
+  mulberry32,
+  seedFrom,
+  sleep,
+  startProxy,
+  startResumable,
+  stopAll,
+  type Session,
+} from '../node/resume-kit'
+import { assertBundleBuilt, describeBrowser, launchChromium, openBundlePage } from './chromium'
+import type { Browser } from './chromium'
+
+const SEED = seedFrom('RESUME_SEED')
+const MESSAGES = 2000
+const CUTS = 20
+const MAX_BYTES = 65536
+const SIZE = 100
+const TICK_MS = 5
+const PER_TICK = 3
+const BUDGET_MS = 50_000
+
+/** What the page reports: what it received, in order, and its session events. */
+type PageState = {
+  sent: number
+  numbers: number[]
+  bad: string[]
+  broken: boolean
+  sessions: { id: string; resumed: boolean; unconfirmed: number }[]
+  errors: string[]
+  status: string
+}
+type ProofWindow = {
+  proof: {
+    start(url: string, config: typeof PAGE): void
+    state(): PageState
+    close(): void
+  }
+}
+
+const PAGE = {
+  maxBytes: MAX_BYTES,
+  messages: MESSAGES,
+  size: SIZE,
+  tickMs: TICK_MS,
+  perTick: PER_TICK,
+  // Small but not zero: Chromium throttles a page whose connections keep failing.
+  reconnect: { initialDelay: 25, maxDelay: 400, minUptime: 1000 },
+  connectTimeout: 3000,
+}
+
+describeBrowser('resumable sessions in Chromium', () => {
+  let browser: Browser
+  let pageServer: FaultServer
+  let page: Page
+
+  beforeAll(async () => {
+    assertBundleBuilt()
+    browser = await launchChromium()
+    pageServer = await startFaultServer({ echo: false })
+    page = await openBundlePage(browser, pageServer, HARNESS)
+  })
+
+  afterAll(async () => {
+    await page?.close()
+    await browser?.close()
+    await pageServer?.close()
+    await stopAll()
+  })
+
+  it(`${MESSAGES} messages each way arrive exactly once and in order through ${CUTS} cuts`, async () => {
+    console.log(`resume (Chromium): seed ${SEED} (RESUME_SEED=${SEED} replays the cut schedule)`)
+    const started = Date.now()
+    const deadline = started + BUDGET_MS
+    const rng = mulberry32(SEED)
+    const plan = Array.from({ length: CUTS }, () => Math.floor(200 + rng() * (2 * MESSAGES - 500)))
+      .sort((a, b) => a - b)
+      .map((at) => ({
+        at,
+        kind: rng() < 0.8 ? ('reset' as const) : ('blackhole' as const),
+        ms: 100 + Math.floor(rng() * 200),
+      }))
+
+    const server = await startResumable({ window: 120_000, maxBytes: MAX_BYTES })
+    const proxy = await startProxy(server.port)
+    const toServer: number[] = []
+    const badAtServer: string[] = []
+    let serverSent = 0
+    let serverBroken = false
+    let tick: NodeJS.Timeout | undefined
+    server.server.on('session', (session: Session) => {
+      if (server.sessions.length > 1) return // a second session is a failure, asserted below
+      let blocked = false
+      session.on('drain', () => (blocked = false))
+      session.on('message', (data) => {
+        const n = typeof data === 'string' ? Number(/^c(\d+):/.exec(data)?.[1]) : NaN
+        if (data !== payload('c', n, SIZE)) {
+          if (badAtServer.length < 10) badAtServer.push(String(data).slice(0, 40))
+          serverBroken = true
+        } else {
+          if (n !== toServer.length + 1) serverBroken = true
+          toServer.push(n)
+        }
+      })
+      // send() keeps the message when it returns false; the sender waits for 'drain'.
+      tick = setInterval(() => {
+        for (let i = 0; i < PER_TICK && !blocked && serverSent < MESSAGES; i++) {
+          if (!session.send(payload('s', ++serverSent, SIZE))) blocked = true
+        }
+        if (serverSent >= MESSAGES) clearInterval(tick)
+      }, TICK_MS)
+    })
+
+    const state = () => page.evaluate(() => (window as unknown as ProofWindow).proof.state())
+    try {
+      await page.evaluate(
+        ({ url, config }) => (window as unknown as ProofWindow).proof.start(url, config),
+        { url: proxy.url, config: PAGE },
+      )
+
+      // ---- the cuts, each on a connection that has been welcomed ----
+      let done = 0
+      let sessionsAtLastCut = 0
+      let last: PageState | undefined
+      for (let i = 0; done < CUTS && i < BUDGET_MS / 10 && Date.now() < deadline; i++) {
+        await sleep(10)
+        last = await state()
+        if (last.broken || serverBroken) break // asserted below, with what arrived
+        const cut = plan[done]!
+        if (last.numbers.length + toServer.length < cut.at || proxy.live === 0) continue
+        if (last.sessions.length <= sessionsAtLastCut) continue
+        const n = cut.kind === 'reset' ? proxy.reset() : proxy.blackhole(cut.ms)
+        if (n === 0) continue
+        done += 1
+        sessionsAtLastCut = last.sessions.length
+      }
+
+      // ---- everything arrives ----
+      await waitFor(
+        async () => {
+          last = await state()
+          return (
+            (last.numbers.length >= MESSAGES && toServer.length >= MESSAGES) ||
+            last.broken ||
+            serverBroken
+          )
+        },
+        { timeout: Math.max(1000, deadline - Date.now()), interval: 50 },
+      ).catch(() => {})
+      const duration = Date.now() - started
+      await sleep(200) // a late duplicate would show too
+      const end = await state()
+      const stats = proxy.stats
+      console.log(
+        `resume (Chromium): ${duration} ms, ${stats.cuts} cuts (${stats.resets} resets, ` +
+          `${stats.blackholes} black holes), ${stats.accepted - 1} reconnects, ` +
+          `${end.sessions.length} session events, ${end.errors.length} errors; ` +
+          `${MESSAGES} messages each way of ${SIZE} bytes; proxy bytes up ${stats.bytesUp}, ` +
+          `down ${stats.bytesDown}`,
+      )
+
+      const sent = `the page sent ${end.sent}, the server ${serverSent}`
+      expect(badAtServer, 'page → server: wrong payloads').toEqual([])
+      expect(end.bad, 'server → page: wrong payloads').toEqual([])
+      expect(deviation(toServer, MESSAGES), `page → server (${sent})`).toBeUndefined()
+      expect(deviation(end.numbers, MESSAGES), `server → page (${sent})`).toBeUndefined()
+      expect(done, 'cuts made before the budget ran out').toBe(CUTS)
+      expect(stats.cuts).toBe(CUTS)
+
+      expect(server.sessions.length, 'sessions the server emitted').toBe(1)
+      const id = server.sessions[0]!.id
+      expect(end.sessions[0]).toEqual({ id, resumed: false, unconfirmed: 0 })
+      expect(
+        end.sessions.slice(1).filter((s) => !s.resumed || s.id !== id || s.unconfirmed > 0),
+        'session events after the first that did not resume the one session',
+      ).toEqual([])
+      expect(end.sessions.length).toBeGreaterThanOrEqual(CUTS + 1)
+      expect(browser.errors).toEqual([])
+
+      // close() in the page ends the session on the server.
+      await page.evaluate(() => (window as unknown as ProofWindow).proof.close())
+      await waitFor(() => server.ends.get(id), { timeout: 5000, message: 'no end after close()' })
+      expect(server.ends.get(id)).toBe('closed')
+    } finally {
+      clearInterval(tick)
+    }
+  })
+})
+
+/** Message `n` from `side`: its number, then filler up to `size` bytes (the page has a copy). */
+function payload(side: string, n: number, size: number): string {
+  const head = `${side}${n}:`
+  return head + String.fromCharCode(97 + (n % 26)).repeat(size - head.length)
+}
+
+/** Where `numbers` first differs from 1..count, or undefined. */
+function deviation(numbers: number[], count: number): string | undefined {
+  for (let i = 0; i < numbers.length; i++) {
+    if (numbers[i] !== i + 1) {
+      const around = numbers.slice(Math.max(0, i - 3), i + 4).join(', ')
+      return `at arrival ${i + 1}: got #${numbers[i]} (around: ${around})`
+    }
+  }
+  return numbers.length === count ? undefined : `${numbers.length} arrived, ${count} expected`
+}
+
+// The page's side, as a classic script next to the UMD bundle (global SteadySocket).
+const HARNESS = `
+(() => {
+  const payload = ${payload.toString()}
+  const st = { sent: 0, numbers: [], bad: [], broken: false, sessions: [], errors: [], status: '' }
+  let socket = null
+  let timer = 0
+  window.proof = {
+    start(url, config) {
+      socket = new SteadySocket(url, {
+        resume: { maxBytes: config.maxBytes },
+        reconnect: config.reconnect,
+        connectTimeout: config.connectTimeout,
+      })
+      socket.on('session', (e) =>
+        st.sessions.push({ id: e.id, resumed: e.resumed, unconfirmed: e.unconfirmed.length }))
+      socket.on('error', (e) => st.errors.push(String(e && e.message)))
+      socket.on('message', (data) => {
+        const m = typeof data === 'string' ? /^s(\\d+):/.exec(data) : null
+        const n = m ? Number(m[1]) : NaN
+        if (data !== payload('s', n, config.size)) {
+          if (st.bad.length < 10) st.bad.push(String(data).slice(0, 40))
+          st.broken = true
+          return
+        }
+        if (n !== st.numbers.length + 1) st.broken = true
+        st.numbers.push(n)
+      })
+      timer = setInterval(() => {
+        for (let i = 0; i < config.perTick && st.sent < config.messages; i++) {
+          socket.send(payload('c', ++st.sent, config.size))
+        }
+        if (st.sent >= config.messages) clearInterval(timer)
+      }, config.tickMs)
+    },
+    state() {
+      st.status = socket ? socket.status : ''
+      return st
+    },
+    close() {
+      clearInterval(timer)
+      socket.close()
+    },
+  }
+})()
+`
