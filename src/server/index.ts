@@ -15,6 +15,7 @@
  * @module
  */
 export { resumable } from './resumable'
+export type { WebSocketLike, WebSocketServerLike, WsListener } from './resumable'
 export { ResumableServer } from './server'
 export type { ResumableServerEvents } from './server'
 export type { Session, SessionData, SessionEndReason, SessionEvents } from './session-types'

@@ -1,6 +1,29 @@
-import type { WebSocket, WebSocketServer } from 'ws'
 import type { ResumableOptions } from './options'
 import { ResumableServer } from './server'
+
+// Structural types instead of `import type ... from 'ws'`: the declarations then need no
+// @types/ws, and any server with ws 8's event API fits.
+
+/** A listener of {@link WebSocketLike} and {@link WebSocketServerLike} events. */
+export type WsListener = (...args: never[]) => void
+
+/** What {@link resumable} uses of one `ws` `WebSocket`. */
+export type WebSocketLike = {
+  /** Writes a frame: text for a string, binary for bytes. */
+  send(data: string | Uint8Array): void
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void
+  /** `'message'` (data, isBinary), `'close'` and `'error'` are listened to. */
+  on(event: string, listener: WsListener): unknown
+}
+
+/** What {@link resumable} uses of a `ws` `WebSocketServer`: its `'connection'` event. */
+export type WebSocketServerLike = {
+  /** Adds the `'connection'` listener. */
+  on(event: string, listener: WsListener): unknown
+  /** Removes it, at `close()`. */
+  off(event: string, listener: WsListener): unknown
+}
 
 /**
  * Makes a `ws` `WebSocketServer` speak resumable sessions (PROTOCOL.md): every connection it
@@ -13,17 +36,17 @@ import { ResumableServer } from './server'
  *   session.on('message', (data) => session.send(data))
  * })
  */
-export function resumable(wss: WebSocketServer, options?: ResumableOptions): ResumableServer {
+export function resumable(wss: WebSocketServerLike, options?: ResumableOptions): ResumableServer {
   const server = new ResumableServer(options)
-  const onConnection = (ws: WebSocket) => {
+  const onConnection = (ws: WebSocketLike) => {
     const link = server.accept({
       send: (frame) => ws.send(frame),
       close: (code, reason) => ws.close(code, reason),
     })
-    ws.on('message', (data, isBinary) => {
-      link.receive(isBinary ? toBuffer(data) : data.toString())
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      link.receive(isBinary ? toBuffer(data) : toBuffer(data).toString())
     })
-    ws.once('close', () => link.closed())
+    ws.on('close', () => link.closed())
     // ws closes the connection after an 'error' (bad frame, too large): 'close' follows, and an
     // 'error' without a listener would crash the process.
     ws.on('error', () => {})

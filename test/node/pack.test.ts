@@ -74,7 +74,9 @@ describe('the packed tarball', { timeout: TOOL_TIMEOUT }, () => {
   ])(
     'type-checks a consumer with moduleResolution %s',
     (name, options) => {
-      const imports = subpaths
+      // The browser's consumer: no Node types. steadysocket/server is checked as Node's below.
+      const browser = subpaths.filter((s) => s !== './server')
+      const imports = browser
         .map((s, i) => `import * as entry${i} from '${specifier(s)}'`)
         .join('\n')
       const body = `
@@ -91,7 +93,7 @@ const result: 'sent' | 'queued' | 'dropped' = socket.send({ kind: 'sub', topic: 
 // @ts-expect-error the message type is checked
 socket.send({ kind: 'tick', n: 1 })
 void result
-void [${subpaths.map((_, i) => `entry${i}`).join(', ')}]
+void [${browser.map((_, i) => `entry${i}`).join(', ')}]
 `
       const dir = join(app, `ts-${name}`)
       mkdirSync(dir, { recursive: true })
@@ -112,6 +114,53 @@ void [${subpaths.map((_, i) => `entry${i}`).join(', ')}]
         }),
       )
       // For node16, the consumer is CommonJS unless its package says module: ESM is what it is.
+      let out = ''
+      try {
+        out = run('node', [tsc, '-p', join(dir, 'tsconfig.json')])
+      } catch (error) {
+        out = String((error as { stdout?: string }).stdout ?? error)
+      }
+      expect(out).toBe('')
+    },
+    HEAVY_TOOL_TIMEOUT,
+  )
+
+  test.each([
+    ['bundler', { module: 'esnext', moduleResolution: 'bundler' }],
+    ['node16', { module: 'node16', moduleResolution: 'node16' }],
+  ])(
+    'steadysocket/server type-checks for a Node consumer with ws, moduleResolution %s',
+    (name, options) => {
+      const body = `
+import { WebSocketServer } from 'ws'
+import { resumable, type Session, type SessionEndReason } from 'steadysocket/server'
+const server = resumable(new WebSocketServer({ noServer: true }), { window: 1000, maxBytes: 1024 })
+server.on('session', (session: Session) => {
+  session.on('message', (data) => { const ok: boolean = session.send(data); void ok })
+  session.on('end', (reason) => { const r: SessionEndReason = reason; void r })
+})
+// @ts-expect-error the options are checked
+resumable(new WebSocketServer({ noServer: true }), { window: '1' })
+server.close()
+`
+      const dir = join(app, `ts-server-${name}`)
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, 'consumer.ts'), body)
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            ...options,
+            target: 'es2022',
+            strict: true,
+            noEmit: true,
+            lib: ['es2022'],
+            types: ['node'],
+            skipLibCheck: false,
+          },
+          files: ['consumer.ts'],
+        }),
+      )
       let out = ''
       try {
         out = run('node', [tsc, '-p', join(dir, 'tsconfig.json')])
