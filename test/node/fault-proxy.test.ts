@@ -149,6 +149,28 @@ describe('fault proxy', () => {
     expect(proxy.stats).toMatchObject({ cuts: 2, blackholes: 1, resets: 1, pairsCut: 1 })
   })
 
+  test('halfOpen() cuts the client side only; the target side stays open and quiet', async () => {
+    const target = await startTarget(false)
+    const proxy = await startProxy(target.port)
+    const client = await dial(proxy)
+    client.socket.write('hi')
+    await waitFor(() => text(target.received[0] ?? []) === 'hi')
+    expect(proxy.halfOpen()).toBe(1)
+    expect(await client.end).toBe('ECONNRESET')
+    expect(proxy.orphans).toBe(1)
+    expect(proxy.live).toBe(0)
+    // The target can still write (it is read and dropped) and has seen no end.
+    const big = Buffer.alloc(1 << 20)
+    for (let i = 0; i < 8; i++) target.sockets[0]!.write(big)
+    await waitFor(() => proxy.stats.bytesDropped === 8 << 20, { message: 'target writes not read' })
+    expect(target.ends[0]).toBeUndefined()
+    expect(target.sockets[0]!.destroyed).toBe(false)
+    // When the target ends it, the proxy lets go of it.
+    target.sockets[0]!.end()
+    await waitFor(() => proxy.orphans === 0 && target.ends[0] !== undefined)
+    expect(proxy.stats).toMatchObject({ cuts: 1, halfOpens: 1, pairsCut: 1 })
+  })
+
   test('setTarget() sends new connections to the new port; live pairs stay', async () => {
     const first = await startTarget()
     const second = await startTarget()

@@ -19,6 +19,7 @@ export interface FaultProxyStats {
   cuts: number
   resets: number
   blackholes: number
+  halfOpens: number
   /** Pairs destroyed by a command (a black-holed pair counts when its cut lands). */
   pairsCut: number
   /** Bytes forwarded client → target. */
@@ -60,6 +61,15 @@ export interface FaultProxy {
    * Returns how many pairs it black-holed (counted as one cut when more than 0).
    */
   blackhole(ms: number): number
+  /**
+   * Half-open: cuts the client side of every live pair with a RST and leaves the target side
+   * open and quiet (what the target writes is read and dropped; nothing is written to it), so the
+   * server does not learn of the loss until the client's next connection tells it. Returns how
+   * many pairs it cut (counted as one cut when more than 0).
+   */
+  halfOpen(): number
+  /** Target-side connections left open by `halfOpen()` that the target has not closed yet. */
+  readonly orphans: number
   /** Cuts every pair and stops listening. */
   close(): Promise<void>
 }

@@ -38,6 +38,8 @@ export async function startFaultProxy(options) {
   let nextId = 0
   /** @type {Set<Pair>} */
   const pairs = new Set()
+  /** @type {Set<Pair>} pairs whose client side was cut by halfOpen(): the target side lives on */
+  const orphans = new Set()
   /** @type {FaultProxyStats} */
   const stats = {
     accepted: 0,
@@ -46,6 +48,7 @@ export async function startFaultProxy(options) {
     cuts: 0,
     resets: 0,
     blackholes: 0,
+    halfOpens: 0,
     pairsCut: 0,
     bytesUp: 0,
     bytesDown: 0,
@@ -80,6 +83,7 @@ export async function startFaultProxy(options) {
     // Either side ending, cleanly or not, ends the pair abruptly: the proxy adds no closing
     // handshake of its own, and a refused upstream looks to the client like a dead server.
     const end = (/** @type {Socket} */ from, /** @type {Error | undefined} */ error) => {
+      if (from === upstream && orphans.delete(pair)) return void upstream.destroy()
       if (!pairs.delete(pair)) return
       clearTimeout(pair.timer)
       if (from === upstream && !pair.connected && error) stats.refused += 1
@@ -194,10 +198,36 @@ export async function startFaultProxy(options) {
       }
       return live.length
     },
+    halfOpen() {
+      const live = [...pairs].filter((p) => !p.holed)
+      for (const pair of live) {
+        pairs.delete(pair)
+        orphans.add(pair)
+        stats.pairsCut += 1
+        try {
+          pair.client.resetAndDestroy()
+        } catch {
+          pair.client.destroy()
+        }
+        // The target side is read (and what arrives dropped) so that its writer never blocks,
+        // and nothing is written to it: the server sees a connection that has gone quiet.
+        pair.upstream.resume()
+      }
+      if (live.length > 0) {
+        stats.cuts += 1
+        stats.halfOpens += 1
+      }
+      return live.length
+    },
+    get orphans() {
+      return orphans.size
+    },
     async close() {
       if (closed) return
       closed = true
       for (const pair of [...pairs]) cutNow(pair)
+      for (const pair of [...orphans]) destroyPair(pair)
+      orphans.clear()
       await new Promise((resolve) => server.close(() => resolve(undefined)))
     },
   }
