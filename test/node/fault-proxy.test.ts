@@ -171,6 +171,25 @@ describe('fault proxy', () => {
     expect(proxy.stats).toMatchObject({ cuts: 1, halfOpens: 1, pairsCut: 1 })
   })
 
+  test('holdUp() keeps client bytes back until release(), which delivers them even after halfOpen()', async () => {
+    const target = await startTarget(false)
+    const proxy = await startProxy(target.port)
+    const client = await dial(proxy)
+    client.socket.write('a')
+    await waitFor(() => text(target.received[0] ?? []) === 'a')
+    expect(proxy.holdUp()).toBe(1)
+    client.socket.write('late')
+    await waitFor(() => proxy.stats.bytesHeld === 4)
+    target.sockets[0]!.write('down') // the other direction still flows
+    await waitFor(() => text(client.data) === 'down')
+    expect(proxy.halfOpen()).toBe(1)
+    expect(await client.end).toBe('ECONNRESET')
+    expect(text(target.received[0]!)).toBe('a')
+    expect(proxy.release()).toBe(4)
+    await waitFor(() => text(target.received[0]!) === 'alate')
+    expect(proxy.stats).toMatchObject({ bytesHeld: 4, bytesReleased: 4 })
+  })
+
   test('setTarget() sends new connections to the new port; live pairs stay', async () => {
     const first = await startTarget()
     const second = await startTarget()

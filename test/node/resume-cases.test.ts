@@ -20,6 +20,9 @@ import {
 
 afterEach(stopAll)
 
+/** Each case takes well under a second when it passes; its waits are bounded by 5 to 10 s. */
+const CASE_TIMEOUT = 20_000
+
 type SessionEvent<Out = unknown> = { id: string; resumed: boolean; unconfirmed: Out[] }
 
 /** Every session event of `socket`, in order. */
@@ -48,7 +51,7 @@ async function allAcknowledged(socket: SteadySocket<never, never> | object) {
   })
 }
 
-describe('resumable sessions: server restart and expiry', () => {
+describe('resumable sessions: server restart and expiry', { timeout: CASE_TIMEOUT }, () => {
   test('after a server restart the next session is new, and unconfirmed is exactly what the old server never acknowledged', async () => {
     const old = await startResumable()
     const oldBoxes = inboxes(old)
@@ -116,7 +119,173 @@ describe('resumable sessions: server restart and expiry', () => {
   })
 })
 
-describe('resumable sessions: close()', () => {
+/**
+ * Numbered text messages both ways between `socket` and the first session of `server`; `settled()`
+ * waits until everything sent arrived and checks that each side got exactly 1..n in order.
+ */
+function converse(socket: SteadySocket<string, string>, server: Resumable) {
+  const toServer: string[] = []
+  const toClient: string[] = []
+  let clientSent = 0
+  let serverSent = 0
+  let session: Session | undefined
+  server.server.on('session', (s: Session) => {
+    session ??= s
+    s.on('message', (data) => toServer.push(String(data)))
+  })
+  socket.on('message', (data) => toClient.push(data))
+  const numbered = (side: string, n: number) => Array.from({ length: n }, (_, i) => side + (i + 1))
+  return {
+    get session() {
+      return session
+    },
+    send(count: number) {
+      for (let i = 0; i < count; i++) {
+        socket.send('c' + ++clientSent)
+        session!.send('s' + ++serverSent)
+      }
+    },
+    async settled() {
+      const done = () => toServer.length >= clientSent && toClient.length >= serverSent
+      await waitFor(done, { timeout: 10_000 }).catch(() => {
+        throw new Error(
+          `arrived: ${toServer.length} of ${clientSent} at the server, ` +
+            `${toClient.length} of ${serverSent} at the client`,
+        )
+      })
+      await sleep(100) // a late duplicate would show too
+      expect(toServer).toEqual(numbered('c', clientSent))
+      expect(toClient).toEqual(numbered('s', serverSent))
+    },
+  }
+}
+
+describe('resumable sessions: losses the server has not noticed', { timeout: CASE_TIMEOUT }, () => {
+  test('a half-open connection is replaced by the resume (the server still held it): exactly once both ways', async () => {
+    const server = await startResumable()
+    const proxy = await startProxy(server.port)
+    const socket = client<string, string>(proxy.url)
+    const sessions = sessionsOf(socket)
+    const talk = converse(socket, server)
+    await waitFor(() => sessions.length === 1 && talk.session !== undefined)
+    const ROUNDS = 6
+    for (let round = 0; round < ROUNDS; round++) {
+      talk.send(50)
+      await sleep(round % 3)
+      expect(proxy.halfOpen()).toBe(1)
+      // The server has not noticed: what it writes now goes into the dead connection.
+      expect(talk.session!.connected).toBe(true)
+      talk.send(20)
+      await waitFor(() => sessions.length === round + 2, { timeout: 5000 })
+    }
+    talk.send(10)
+    await talk.settled()
+    expect(server.sessions.length).toBe(1)
+    expect(sessions.slice(1).map((s) => s.resumed)).toEqual(Array(ROUNDS).fill(true))
+    expect(proxy.stats.halfOpens).toBe(ROUNDS)
+  })
+
+  test('frames that arrive late on a replaced connection do not count (PROTOCOL.md section 5)', async () => {
+    const server = await startResumable()
+    const proxy = await startProxy(server.port)
+    const socket = client<string, string>(proxy.url)
+    const sessions = sessionsOf(socket)
+    const talk = converse(socket, server)
+    await waitFor(() => sessions.length === 1 && talk.session !== undefined)
+    talk.send(20)
+    await talk.settled()
+    // What the client writes now is held in the proxy, on this connection...
+    expect(proxy.holdUp()).toBe(1)
+    talk.send(10)
+    await waitFor(() => proxy.stats.bytesHeld >= 10 * (6 + 4))
+    await sleep(50)
+    // ...which the client then loses, unknown to the server, and resumes on a new one.
+    expect(proxy.halfOpen()).toBe(1)
+    await waitFor(() => sessions.length === 2, { timeout: 5000, message: 'no resume' })
+    // The held frames reach the server now, on the connection the resume replaced.
+    expect(proxy.release()).toBeGreaterThanOrEqual(10 * (6 + 4))
+    await sleep(200)
+    talk.send(5)
+    await talk.settled()
+    expect(sessions[1]!.resumed).toBe(true)
+    expect(server.sessions.length).toBe(1)
+  })
+
+  test('the heartbeat detects a black hole; the resume replaces the connection the server still holds', async () => {
+    const server = await startResumable()
+    const proxy = await startProxy(server.port)
+    const socket = client<string, string>(proxy.url, { heartbeat: { interval: 100, timeout: 200 } })
+    const sessions = sessionsOf(socket)
+    const errors: Error[] = []
+    socket.on('error', (e) => errors.push(e))
+    const talk = converse(socket, server)
+    await waitFor(() => sessions.length === 1 && talk.session !== undefined)
+    talk.send(50)
+    await sleep(1)
+    expect(proxy.blackhole(20_000)).toBe(1)
+    talk.send(20)
+    await waitFor(() => sessions.length === 2, { timeout: 5000, message: 'no resume' })
+    // The old connection is still in the black hole: the server learned of the loss from the
+    // client's hello, not from TCP.
+    expect(proxy.holed).toBe(1)
+    expect(errors.map((e) => e.name)).toContain('HeartbeatTimeoutError')
+    talk.send(10)
+    await talk.settled()
+    expect(sessions[1]).toMatchObject({ id: sessions[0]!.id, resumed: true, unconfirmed: [] })
+    expect(server.sessions.length).toBe(1)
+  })
+})
+
+describe('resumable sessions: bounds', { timeout: CASE_TIMEOUT }, () => {
+  test('a message larger than maxBytes still goes, alone, both ways and through a cut', async () => {
+    const MAX = 1000
+    const big = 'B'.repeat(5 * MAX)
+    const server = await startResumable({ maxBytes: MAX })
+    const proxy = await startProxy(server.port)
+    const socket = client<string, string>(proxy.url, { resume: { maxBytes: MAX } })
+    const sessions = sessionsOf(socket)
+    let session: Session | undefined
+    const toServer: string[] = []
+    const toClient: string[] = []
+    server.server.on('session', (s: Session) => {
+      session = s
+      s.on('message', (d) => toServer.push(String(d)))
+    })
+    socket.on('message', (d) => toClient.push(d))
+    await waitFor(() => sessions.length === 1 && session !== undefined)
+    // Past the bound only when the one message in the buffer is the big one.
+    const over: string[] = []
+    const check = () => {
+      const c = clientUnacked(socket)
+      const s = session!.bufferedBytes
+      if (c === undefined || (c > MAX && c !== big.length)) over.push(`client ${c}`)
+      if (s > MAX && s !== big.length) over.push(`server ${s}`)
+    }
+    const sampler = setInterval(check, 2)
+    try {
+      const out = ['x1', big, 'x2', 'x3', big, 'x4']
+      for (const [i, m] of out.entries()) {
+        socket.send(m)
+        session!.send(m)
+        check()
+        if (i === 2) proxy.blackhole(150)
+      }
+      await waitFor(() => toServer.length === out.length && toClient.length === out.length, {
+        timeout: 5000,
+      })
+      await sleep(100)
+      expect(toServer).toEqual(out)
+      expect(toClient).toEqual(out)
+      expect(over).toEqual([])
+      expect(sessions.length).toBe(2)
+      expect(sessions[1]!.resumed).toBe(true)
+    } finally {
+      clearInterval(sampler)
+    }
+  })
+})
+
+describe('resumable sessions: close()', { timeout: CASE_TIMEOUT }, () => {
   test("the client's close() ends the session on the server ('closed'); the next connection is a new session", async () => {
     const server = await startResumable()
     const url = `ws://127.0.0.1:${server.port}`
@@ -150,7 +319,7 @@ describe('resumable sessions: close()', () => {
   })
 })
 
-describe('resumable sessions: payloads', () => {
+describe('resumable sessions: payloads', { timeout: CASE_TIMEOUT }, () => {
   const encoder = new TextEncoder()
   // Payloads that look like the protocol's own headers and frames, and the empty ones.
   const TEXTS = ['', ':', '::', '42', '1:x', '{"t":"bye"}', '{"t":"ping"}', 'héllo ✓ 𝄞']
@@ -283,7 +452,7 @@ describe('resumable sessions: payloads', () => {
   })
 })
 
-describe('resumable sessions: mismatched peers', () => {
+describe('resumable sessions: mismatched peers', { timeout: CASE_TIMEOUT }, () => {
   test('a plain client on a resumable server is closed with 4460 and the reason (at once when it sends first, after helloTimeout when it waits)', async () => {
     const server = await startResumable({ helloTimeout: 300 })
     const url = `ws://127.0.0.1:${server.port}`

@@ -20,6 +20,10 @@ export interface FaultProxyStats {
   resets: number
   blackholes: number
   halfOpens: number
+  /** Bytes from clients held back by `holdUp()`. */
+  bytesHeld: number
+  /** Held bytes written to the target by `release()`. */
+  bytesReleased: number
   /** Pairs destroyed by a command (a black-holed pair counts when its cut lands). */
   pairsCut: number
   /** Bytes forwarded client → target. */
@@ -68,6 +72,14 @@ export interface FaultProxy {
    * many pairs it cut (counted as one cut when more than 0).
    */
   halfOpen(): number
+  /**
+   * Holds back what the clients of the live pairs write (kept in memory, not forwarded) until
+   * `release()`; the other direction goes on. With `halfOpen()` afterwards: segments that arrive
+   * late on a connection the client has already given up. Returns how many pairs hold.
+   */
+  holdUp(): number
+  /** Writes what `holdUp()` held to each pair's target side, orphans included. Returns the bytes. */
+  release(): number
   /** Target-side connections left open by `halfOpen()` that the target has not closed yet. */
   readonly orphans: number
   /** Cuts every pair and stops listening. */

@@ -21,6 +21,7 @@ export const MAX_BLACKHOLE_MS = 60_000
  *   upstream: Socket,
  *   connected: boolean,
  *   holed: boolean,
+ *   held: Buffer[] | null,
  *   timer: NodeJS.Timeout | undefined,
  * }} Pair
  */
@@ -49,6 +50,8 @@ export async function startFaultProxy(options) {
     resets: 0,
     blackholes: 0,
     halfOpens: 0,
+    bytesHeld: 0,
+    bytesReleased: 0,
     pairsCut: 0,
     bytesUp: 0,
     bytesDown: 0,
@@ -71,6 +74,7 @@ export async function startFaultProxy(options) {
       upstream,
       connected: false,
       holed: false,
+      held: null,
       timer: undefined,
     }
     pairs.add(pair)
@@ -109,6 +113,11 @@ export async function startFaultProxy(options) {
       // Bytes already read when a black hole starts are dropped, as a dead link drops them.
       if (pair.holed || to.destroyed) {
         stats.bytesDropped += chunk.length
+        return
+      }
+      if (pair.held && from === pair.client) {
+        pair.held.push(chunk)
+        stats.bytesHeld += chunk.length
         return
       }
       stats[counter] += chunk.length
@@ -218,6 +227,24 @@ export async function startFaultProxy(options) {
         stats.halfOpens += 1
       }
       return live.length
+    },
+    holdUp() {
+      const live = [...pairs].filter((p) => !p.holed)
+      for (const pair of live) pair.held ??= []
+      return live.length
+    },
+    release() {
+      let bytes = 0
+      for (const pair of [...pairs, ...orphans]) {
+        const held = pair.held
+        pair.held = null
+        if (!held || held.length === 0 || pair.upstream.destroyed) continue
+        const chunk = Buffer.concat(held)
+        bytes += chunk.length
+        pair.upstream.write(chunk)
+      }
+      stats.bytesReleased += bytes
+      return bytes
     },
     get orphans() {
       return orphans.size
