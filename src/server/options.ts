@@ -22,6 +22,13 @@ export type ResumableOptions = {
    */
   helloTimeout?: number
   /**
+   * ms between WebSocket pings from {@link resumable} to every connection; one that has not
+   * answered the previous ping by the next is terminated, so its session starts its `window`
+   * instead of waiting for TCP to notice a dead peer (PROTOCOL.md section 7). `0` = no pings.
+   * @default 30000
+   */
+  heartbeat?: number
+  /**
    * When the server acknowledges what it received (PROTOCOL.md section 7). An acknowledgement is
    * also due once the unacknowledged payload reaches a quarter of the client's `max`.
    * @default { messages: 32, delay: 100 }
@@ -46,6 +53,7 @@ export type Settings = {
   readonly window: number
   readonly maxBytes: number
   readonly helloTimeout: number
+  readonly heartbeat: number
   readonly ackMessages: number
   readonly ackDelay: number
   readonly store: SessionStore | undefined
@@ -56,6 +64,7 @@ export const DEFAULTS = Object.freeze({
   window: 120_000,
   maxBytes: 1_048_576,
   helloTimeout: 10_000,
+  heartbeat: 30_000,
   ack: Object.freeze({ messages: 32, delay: 100 }),
 })
 
@@ -75,6 +84,7 @@ export function normalizeOptions(options: ResumableOptions | undefined): Setting
       1,
       MAX_DELAY,
     ),
+    heartbeat: int(own(o, 'heartbeat') ?? DEFAULTS.heartbeat, 'heartbeat', 0, MAX_DELAY),
     ackMessages: int(own(ack, 'messages') ?? DEFAULTS.ack.messages, 'ack.messages', 1, 2 ** 32),
     ackDelay: int(own(ack, 'delay') ?? DEFAULTS.ack.delay, 'ack.delay', 0, MAX_DELAY),
     store: store(own(o, 'store')),

@@ -1,3 +1,4 @@
+import { normalizeOptions } from './options'
 import type { ResumableOptions } from './options'
 import { ResumableServer } from './server'
 
@@ -13,7 +14,11 @@ export type WebSocketLike = {
   send(data: string | Uint8Array): void
   /** Starts the closing handshake. */
   close(code: number, reason: string): void
-  /** `'message'` (data, isBinary), `'close'` and `'error'` are listened to. */
+  /** Sends a WebSocket ping (the `heartbeat` option). */
+  ping(): void
+  /** Drops the connection without a closing handshake (a peer that stopped answering pings). */
+  terminate(): void
+  /** `'message'` (data, isBinary), `'pong'`, `'close'` and `'error'` are listened to. */
   on(event: string, listener: WsListener): unknown
 }
 
@@ -38,7 +43,12 @@ export type WebSocketServerLike = {
  */
 export function resumable(wss: WebSocketServerLike, options?: ResumableOptions): ResumableServer {
   const server = new ResumableServer(options)
+  const { heartbeat } = normalizeOptions(options)
+  /** Each connection, and whether it answered the last ping. */
+  const live = new Map<WebSocketLike, boolean>()
   const onConnection = (ws: WebSocketLike) => {
+    live.set(ws, true)
+    ws.on('pong', () => live.set(ws, true))
     const link = server.accept({
       send: (frame) => ws.send(frame),
       close: (code, reason) => ws.close(code, reason),
@@ -46,17 +56,41 @@ export function resumable(wss: WebSocketServerLike, options?: ResumableOptions):
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       link.receive(isBinary ? toBuffer(data) : toBuffer(data).toString())
     })
-    ws.on('close', () => link.closed())
+    ws.on('close', () => {
+      live.delete(ws)
+      link.closed()
+    })
     // ws closes the connection after an 'error' (bad frame, too large): 'close' follows, and an
     // 'error' without a listener would crash the process.
     ws.on('error', () => {})
   }
+  // One timer for every connection; unref: it never keeps the process alive on its own.
+  const pings = heartbeat ? setInterval(() => ping(live), heartbeat).unref() : undefined
   wss.on('connection', onConnection)
-  server.once('close', () => wss.off('connection', onConnection))
+  server.once('close', () => {
+    clearInterval(pings)
+    wss.off('connection', onConnection)
+  })
   return server
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data)
   return Buffer.isBuffer(data) ? data : Buffer.from(data)
+}
+
+function ping(live: Map<WebSocketLike, boolean>): void {
+  for (const [ws, answered] of live) {
+    if (!answered) {
+      live.delete(ws)
+      ws.terminate()
+      continue
+    }
+    live.set(ws, false)
+    try {
+      ws.ping()
+    } catch {
+      // Not open (any more): its 'close' comes.
+    }
+  }
 }

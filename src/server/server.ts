@@ -148,7 +148,7 @@ export class ResumableServer implements Listenable<ResumableServerEvents> {
   #hello(conn: Connection, hello: Hello): ServerSession | undefined {
     const old =
       hello.sid !== undefined && hello.epoch === this.epoch ? this.#store.get(hello.sid) : undefined
-    if (old instanceof ServerSession) return old.resume(conn, hello) ? old : undefined
+    if (old instanceof ServerSession && !old.ended) return old.resume(conn, hello) ? old : undefined
     const session = new ServerSession(randomBytes(16).toString('base64url'), this.#context)
     this.#store.set(session.id, session)
     this.#sessions.add(session)

@@ -44,6 +44,10 @@ export class ServerSession implements Session {
     this.#ctx = ctx
   }
 
+  /** `true` once the session ended: it is never resumed. */
+  get ended(): boolean {
+    return this.#ended
+  }
   get connected(): boolean {
     return this.#conn !== undefined
   }

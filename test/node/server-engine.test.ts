@@ -133,6 +133,25 @@ describe('the engine over in-memory connections', () => {
   })
 })
 
+test('an ended session is never resumed, even from a store that kept it', () => {
+  const kept = new MemoryStore()
+  const store = {
+    epoch: kept.epoch,
+    get: kept.get.bind(kept),
+    set: kept.set.bind(kept),
+    delete() {},
+  }
+  const { server } = setup({ store })
+  const a = connect(server, {})
+  const { sid, epoch } = welcomeOf(a)
+  a.link.receive('{"t":"bye"}')
+  expect(a.closed?.code).toBe(1000)
+  const b = connect(server, { sid, epoch })
+  expect(JSON.parse(b.sent[0] as string)).toMatchObject({ resumed: false })
+  expect(welcomeOf(b).sid).not.toBe(sid)
+  server.close()
+})
+
 describe('options', () => {
   test.each([
     [{ window: -1 }, 'window'],
@@ -140,6 +159,7 @@ describe('options', () => {
     [{ maxBytes: '1' }, 'maxBytes'],
     [{ maxBytes: 1.5 }, 'maxBytes'],
     [{ helloTimeout: 0 }, 'helloTimeout'],
+    [{ heartbeat: -5 }, 'heartbeat'],
     [{ ack: { messages: 0 } }, 'ack.messages'],
     [{ ack: { delay: NaN } }, 'ack.delay'],
     [{ ack: [] }, 'ack'],

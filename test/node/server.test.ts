@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest'
 import { encodeText } from '../../src/resume-wire'
 import { MemoryStore } from '../../src/server/index'
 import type { SessionEndReason } from '../../src/server/index'
+import { WebSocket } from 'ws'
 import { sleep, until, useServer } from './server-client'
 
 const rig = useServer()
@@ -400,5 +401,26 @@ describe('expiry and closing', () => {
     expect((await a.c.closed).code).toBe(1000)
     expect((await b.c.closed).code).toBe(1000)
     expect((await waiting.c.closed).code).toBe(1001)
+  })
+})
+
+describe('heartbeat', () => {
+  test('a connection that stops answering pings is dropped; its session waits for a resume', async () => {
+    const r = await rig({ heartbeat: 60 })
+    const quiet = new WebSocket(r.url, { autoPong: false })
+    await new Promise((resolve) => quiet.once('open', resolve))
+    const answering = await r.client()
+    let pings = 0
+    quiet.on('ping', () => pings++)
+    quiet.send('{"t":"hello","proto":"steadysocket.resume.v1","ack":0,"max":100}')
+    await until(() => r.sessions.length === 2)
+    const closed = new Promise<number>((resolve) => quiet.once('close', resolve))
+    expect(await closed).toBe(1006)
+    expect(pings).toBeGreaterThanOrEqual(1)
+    await until(() => !r.sessions[1]!.connected)
+    expect(r.server.sessions.size).toBe(2) // detached, not ended
+    await sleep(150)
+    expect(r.sessions[0]!.connected).toBe(true) // the one that answers stays
+    expect(answering.c.ws.readyState).toBe(WebSocket.OPEN)
   })
 })
