@@ -49,9 +49,9 @@ const internalNames = (() => {
       if (e.isDirectory()) walk(path)
       else if (path.endsWith('.ts'))
         for (const m of readFileSync(path, 'utf8').matchAll(
-          /\b(?:protected|private)\s+(?:readonly\s+|abstract\s+)*(_[a-zA-Z]\w*)/g,
+          /\b(?:protected|private)\s+(?:readonly\s+|abstract\s+)*(_[a-zA-Z]\w*)|^\s+(?:readonly\s+)?(_[a-zA-Z]\w*)\??(?=\s*[(:=!<])/gm,
         ))
-          names.add(m[1])
+          names.add(m[1] ?? m[2])
     }
   }
   walk('src')

@@ -78,7 +78,7 @@ export class Flow<Out> {
     if (ws !== null && ws.readyState === 1 && (this.queue.length === 0 || this.#direct)) {
       const buffered = ws.bufferedAmount
       const session = this.#session
-      if ((buffered <= this.#high && (!session || session.room(raw))) || this.#direct) {
+      if ((buffered <= this.#high && (!session || session._room(raw))) || this.#direct) {
         // What the handshake sends belongs to that connection (the next one runs its own
         // handshake), so it is logged as control: counted, never re-sent. In a session it is a
         // message like any other.
@@ -155,7 +155,7 @@ export class Flow<Out> {
       }
       const e = this.queue.shift() as Entry<Out>
       // The session's buffer is full: its acknowledgements call pump() when there is room.
-      if (this.#session?.room(e.raw) === false) {
+      if (this.#session?._room(e.raw) === false) {
         this.queue.unshift(e)
         break
       }
@@ -263,7 +263,7 @@ export class Flow<Out> {
     owned: boolean,
   ): void {
     const session = this.#session
-    if (session) return session.write(ws, data as Out, raw, owned)
+    if (session) return session._write(ws, data as Out, raw, owned)
     const log = this.#log
     const kept = owned || log === null || typeof raw === 'string' ? raw : ownFrame(raw)
     try {

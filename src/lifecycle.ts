@@ -28,7 +28,7 @@ import {
 } from './options'
 import { closed, socketOf, type Connecting, type Phase } from './phase'
 import { Recovery } from './recovery'
-import { PING, PONG, Resume, UNSPOKEN } from './resume'
+import { PING, Resume, UNSPOKEN } from './resume'
 import { toWebSocketUrl, type UrlSource } from './url'
 
 /**
@@ -82,12 +82,12 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
     this.#source = typeof url === 'function' ? url : (this._url = toWebSocketUrl(url))
     const r = (this._resume = o.resume
       ? new Resume<Out>(o.resume.maxBytes, {
-          welcome: (id, resumed, unconfirmed) => {
+          _welcome: (session) => {
             const p = this._phase as Connecting
-            this._ev.emit('session', { id, resumed, unconfirmed })
+            this._ev.emit('session', session)
             if (this._phase === p) this.#handshake(p, p.ws!)
           },
-          fail: (code, reason) => {
+          _fail: (code, reason) => {
             const p = this._phase
             if (p.status === 'closing') return
             socketOf(p)?.close(code, reason)
@@ -98,7 +98,7 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
               code === 4460 ? new HandshakeError(reason) : undefined,
             )
           },
-          room: () => this._flow.pump(),
+          _room: () => this._flow.pump(),
         })
       : null)
     this._flow = new Flow<Out>(
@@ -116,11 +116,9 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
       requeue: (messages) => this._flow.requeue(messages),
       settled: () => this._settled(),
     })
-    // In a session the heartbeat is the protocol's ping and pong (a plain ping is no valid frame).
-    const hb =
-      o.heartbeat && r
-        ? { ...o.heartbeat, message: PING, isPong: (raw: unknown) => raw === PONG }
-        : o.heartbeat
+    // In a session the heartbeat is the protocol's ping (a plain ping is no valid frame); the
+    // session takes the pong, as every control frame, and any frame proves liveness.
+    const hb = o.heartbeat && r ? { ...o.heartbeat, message: PING, isPong: undefined } : o.heartbeat
     this._heartbeat = hb
       ? new Heartbeat(
           hb,
@@ -178,7 +176,7 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
                   p,
                   cutShort(),
                   // The socket opened and the server never answered the session's hello.
-                  this._resume?.waiting
+                  this._resume?._waiting
                     ? new HandshakeError(
                         process.env.NODE_ENV !== 'production'
                           ? `${UNSPOKEN}: no welcome within ${ms} ms`
@@ -217,7 +215,7 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
   /** @internal */
   protected readonly _native: NativeHandlers = {
     open: (ws) =>
-      this._resume ? this._resume.hello(ws) : this.#handshake(this._phase as Connecting, ws),
+      this._resume ? this._resume._hello(ws) : this.#handshake(this._phase as Connecting, ws),
     error: (error) => {
       this._lastError = error
       this._announce(this._phase, error)
@@ -233,7 +231,7 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
       if (hb !== null && hb.receive(raw)) return
       const r = this._resume
       // In a session only data frames carry messages, their header taken off.
-      if (r === null || (raw = r.receive(raw)) !== undefined) this._receive(raw)
+      if (r === null || (raw = r._receive(raw)) !== undefined) this._receive(raw)
     },
   }
 
@@ -345,7 +343,7 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
     const p = this._phase
     if (p.status !== 'closing') return p
     const next = this._enter(closed(p.ws.bufferedAmount))
-    this._resume?.closed(p.ws, wasClean)
+    this._resume?._closed(p.ws, wasClean)
     this._lastClose = { ...p.request, wasClean }
     this._announce(next, undefined, true)
     return next

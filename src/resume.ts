@@ -1,7 +1,7 @@
 import { ownFrame, type RawData } from './codec'
 import type { WebSocketLike } from './options'
 import { byteLength } from './queue'
-import { CLOSE, PROTOCOL, decode, encodeControl, type Frame } from './resume-wire'
+import { CLOSE, PROTOCOL } from './resume-wire'
 
 /** The close reason (and error message) when the server does not answer `hello` with `welcome`. */
 export const UNSPOKEN = PROTOCOL + ' not spoken by the server'
@@ -12,11 +12,11 @@ export const PONG = '{"t":"pong"}'
 /** What the session needs from its socket. */
 export type ResumeHost<Out> = {
   /** `welcome` arrived: the `session` event, then the handshake. */
-  welcome(id: string, resumed: boolean, unconfirmed: Out[]): void
+  _welcome(session: { id: string; resumed: boolean; unconfirmed: Out[] }): void
   /** The server broke the protocol (4461) or does not speak it (4460): this connection ends. */
-  fail(code: number, reason: string): void
+  _fail(code: number, reason: string): void
   /** An acknowledgement made room in the buffer: the queue may go on. */
-  room(): void
+  _room(): void
 }
 
 /** A message written and not yet acknowledged: kept for a replay. */
@@ -35,205 +35,214 @@ const ACK_MS = 100
  * through it (`write`); `drop` is the one place that forgets a connection.
  */
 export class Resume<Out> {
-  sid: string | undefined
-  epoch: string | undefined
+  _sid: string | undefined
+  _epoch: string | undefined
   /** Messages written and not acknowledged, oldest first; `bytes` is their payload size. */
-  list: Kept<Out>[] = []
+  _list: Kept<Out>[] = []
   bytes = 0
   /** Messages written in this session: the last one's number. */
-  sent = 0
+  _sent = 0
   /** Messages received in this session, and the count the last acknowledgement we sent said. */
-  received = 0
-  acked = 0
+  _received = 0
+  _acked = 0
   /** Payload bytes received since the last acknowledgement we sent (roughly: UTF-16 units). */
-  unackedIn = 0
-  peerMax = Infinity
+  _unackedIn = 0
+  _peerMax = Infinity
   /** The connection `hello` went to, until `welcome` arrives. */
-  waiting: WebSocketLike | null = null
+  _waiting: WebSocketLike | null = null
   /** The connection that speaks the protocol (after `welcome`). */
-  ws: WebSocketLike | null = null
+  _ws: WebSocketLike | null = null
   /** The connection our `close()` sent `bye` on: its clean close confirms everything. */
-  ended: WebSocketLike | null = null
+  _ended: WebSocketLike | null = null
   /** An acknowledgement is due: the next text frame carries it, or an ack frame ends the turn. */
-  due = false
-  timer: ReturnType<typeof setTimeout> | undefined
+  _due = false
+  _timer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
-    readonly max: number,
-    readonly host: ResumeHost<Out>,
+    readonly _max: number,
+    readonly _host: ResumeHost<Out>,
   ) {}
 
   /** A connection opened: greet it; nothing else is written or delivered until `welcome`. */
-  hello(ws: WebSocketLike): void {
-    this.waiting = ws
-    this.acked = this.received
+  _hello(ws: WebSocketLike): void {
+    this._waiting = ws
+    // JSON leaves out the undefined sid and epoch of a first connection.
     put(
       ws,
-      encodeControl({
+      JSON.stringify({
         t: 'hello',
         proto: PROTOCOL,
-        ...(this.sid ? { sid: this.sid, epoch: this.epoch! } : {}),
-        ack: this.received,
-        max: this.max,
+        sid: this._sid,
+        epoch: this._epoch,
+        ack: this._received,
+        max: this._max,
       }),
     )
   }
 
   /**
-   * An inbound frame: returns the payload of a data frame, to deliver, or undefined when the
-   * frame was the protocol's own (or the connection failed on it).
+   * An inbound frame (PROTOCOL.md, section 3): returns the payload of a data frame, to deliver,
+   * or undefined when the frame was the protocol's own (or the connection failed on it). The
+   * server's frames are read leniently here, by what the client needs; src/resume-wire.ts is the
+   * strict reader the server uses.
    */
-  receive(raw: RawData): RawData | undefined {
-    const ws = this.ws
-    if (ws === null) return void (this.waiting && this.#welcome(raw))
+  _receive(raw: RawData): RawData | undefined {
+    const ws = this._ws
+    if (ws === null) return void (this._waiting && this.#welcome(raw))
     let data = raw
     let ack: number | undefined
-    if (typeof raw === 'string') {
-      if (raw[0] === ':') data = raw.slice(1)
-      else {
-        const f = this.#decode(raw)
-        if (f === null) return
-        if (f.t === 'data') {
-          data = f.data as string
-          ack = f.ack
-        } else {
-          if (f.t === 'ack') this.#acked(f.ack)
-          else if (f.t === 'ping') {
-            if (ws.readyState === 1) put(ws, PONG)
-          }
+    if (typeof raw === 'string' && raw[0] !== ':') {
+      const digits = /^\d+/.exec(raw)?.[0]
+      if (digits) {
+        ack = +digits
+        // An ack frame: nothing after the digits.
+        if (digits === raw) return void this.#acked(ack)
+        if (raw[digits.length] !== ':') return void this.#fail('invalid frame')
+      } else {
+        const c = this.#control(raw)
+        if (c?.t === 'ping') {
+          if (ws.readyState === 1) put(ws, PONG)
+        } else if (c?.t === 'bye') {
           // The server ended the session for good: nothing more counts on this connection.
-          else if (f.t === 'bye') {
-            this.drop(ws)
-            this.sid = undefined
-          }
-          return
+          this._drop()
+          this._sid = undefined
         }
+        return
       }
     }
+    if (typeof data === 'string') data = data.slice(data.indexOf(':') + 1)
     const n = typeof data === 'string' ? data.length : byteLength(data)
-    if (++this.received - this.acked >= ACK_COUNT || (this.unackedIn += n) >= this.peerMax / 4)
+    if (++this._received - this._acked >= ACK_COUNT || (this._unackedIn += n) >= this._peerMax / 4)
       this.#due()
-    else this.timer ??= setTimeout(() => this.#due(), ACK_MS)
+    else this._timer ??= setTimeout(() => this.#due(), ACK_MS)
     if (ack !== undefined) this.#acked(ack)
     return data
   }
 
   /** Whether `raw` may be written now: the buffer stays within `max` (one message always fits). */
-  room(raw: RawData): boolean {
-    return this.bytes === 0 || this.bytes + byteLength(raw) <= this.max
+  _room(raw: RawData): boolean {
+    return this.bytes === 0 || this.bytes + byteLength(raw) <= this._max
   }
 
   /** Writes a message (text gets its header, and a due acknowledgement) and keeps it. */
-  write(ws: WebSocketLike, data: Out, raw: RawData, owned: boolean): void {
+  _write(ws: WebSocketLike, data: Out, raw: RawData, owned: boolean): void {
     const text = typeof raw === 'string'
-    const due = text && this.due
-    put(ws, text ? (due ? this.received : '') + ':' + raw : raw)
+    const due = text && this._due
+    put(ws, text ? (due ? this._received : '') + ':' + raw : raw)
     if (due) this.#ackWritten()
     const bytes = byteLength(raw)
-    this.list.push({ data, raw: owned || text ? raw : ownFrame(raw), bytes })
+    this._list.push({ data, raw: owned || text ? raw : ownFrame(raw), bytes })
     this.bytes += bytes
-    this.sent++
+    this._sent++
   }
 
   /** Our `close()`: the session ends (`bye` when `ws` speaks the protocol). */
-  bye(ws: WebSocketLike | null): void {
-    if (ws !== null && ws === this.ws && ws.readyState === 1) {
+  _bye(ws: WebSocketLike | null): void {
+    if (ws !== null && ws === this._ws && ws.readyState === 1) {
       put(ws, '{"t":"bye"}')
-      this.ended = ws
+      this._ended = ws
     }
-    this.sid = undefined
+    this._sid = undefined
   }
 
   /** `ws` closed after our `close()`: cleanly after a `bye`, the server has every message. */
-  closed(ws: WebSocketLike, clean: boolean): void {
-    if (clean && ws === this.ended) {
-      this.list = []
+  _closed(ws: WebSocketLike, clean: boolean): void {
+    if (clean && ws === this._ended) {
+      this._list = []
       this.bytes = 0
     }
-    this.ended = null
+    this._ended = null
   }
 
-  /** `ws` is gone: the next connection says with `hello` what was received. */
-  drop(ws: WebSocketLike): void {
-    if (ws !== this.ws && ws !== this.waiting) return
-    this.ws = this.waiting = null
+  /**
+   * The connection is gone (the socket's phase let go of it): the next one says with `hello`
+   * what was received, so no acknowledgement is owed any more.
+   */
+  _drop(): void {
+    this._ws = this._waiting = null
     this.#ackWritten()
   }
 
   #welcome(raw: RawData): void {
-    let f: Frame | null = null
-    try {
-      f = typeof raw === 'string' && raw[0] === '{' ? decode(raw) : null
-    } catch {
-      // Another protocol, or another version of this one: not spoken.
-    }
-    if (f?.t !== 'welcome') return this.host.fail(CLOSE.unspoken, UNSPOKEN)
-    const ws = this.waiting!
-    const resumed = f.resumed
+    // Anything but a welcome of this protocol: an echo of the hello, a greeting, another version.
+    // (Binary data parses as no JSON at all.)
+    const f = this.#control(raw as string, true)
+    if (f?.t !== 'welcome' || f.proto !== PROTOCOL || typeof f.sid !== 'string')
+      return this._host._fail(CLOSE.unspoken, UNSPOKEN)
+    const ws = this._waiting!
+    const resumed = f.resumed === true
     let unconfirmed: Out[] = []
     if (resumed) {
       // Only the session of our hello resumes, and only from an acknowledgement in range.
-      if (f.sid !== this.sid || !this.#acked(f.ack)) {
-        if (f.sid !== this.sid) this.host.fail(CLOSE.violation, PROTOCOL + ': unknown session')
-        return
-      }
+      if (!this.#acked(f.ack as number, f.sid !== this._sid)) return
     } else {
       // A new session: the old one's unacknowledged messages are the application's to decide on.
-      unconfirmed = this.list.map((k) => k.data)
-      this.list = []
-      this.bytes = this.sent = this.received = this.acked = this.unackedIn = 0
+      unconfirmed = this._list.map((k) => k.data)
+      this._list = []
+      this.bytes = this._sent = this._received = this._acked = this._unackedIn = 0
     }
-    this.sid = f.sid
-    this.epoch = f.epoch
-    this.peerMax = f.max
-    this.waiting = null
-    this.ws = ws
+    this._sid = f.sid
+    this._epoch = f.epoch as string
+    this._peerMax = f.max as number
+    this._waiting = null
+    this._ws = ws
     // The replay goes before anything else this connection carries; text gets a fresh header.
-    for (const k of this.list) put(ws, typeof k.raw === 'string' ? ':' + k.raw : k.raw)
-    this.host.welcome(f.sid, resumed, unconfirmed)
+    for (const k of this._list) put(ws, typeof k.raw === 'string' ? ':' + k.raw : k.raw)
+    this._host._welcome({ id: f.sid, resumed, unconfirmed })
   }
 
-  /** The server acknowledged messages 1 to `a`: they leave the buffer. False when out of range. */
-  #acked(a: number): boolean {
-    const gone = a - this.sent + this.list.length
-    if (gone < 0 || a > this.sent) {
-      this.host.fail(CLOSE.violation, PROTOCOL + ': invalid ack')
+  /**
+   * The server acknowledged messages 1 to `a`: they leave the buffer. False (the connection
+   * fails) when `a` is out of range, or the welcome resumes a session we did not ask for (`bad`).
+   */
+  #acked(a: number, bad?: boolean): boolean {
+    const gone = a - this._sent + this._list.length
+    // Written so that NaN (a malformed ack) fails too.
+    if (bad || !(gone >= 0 && a <= this._sent)) {
+      this.#fail('invalid ack')
       return false
     }
     if (gone > 0) {
-      for (const k of this.list.splice(0, gone)) this.bytes -= k.bytes
-      this.host.room()
+      for (const k of this._list.splice(0, gone)) this.bytes -= k.bytes
+      this._host._room()
     }
     return true
   }
 
-  #decode(raw: string): Frame | null {
+  /** A control frame: a JSON object with a string `t` (else a violation, or before welcome null). */
+  #control(raw: string, quiet?: boolean): Record<string, unknown> | null {
     try {
-      return decode(raw)
-    } catch (error) {
-      this.host.fail(CLOSE.violation, (error as Error).message)
-      return null
+      const c = JSON.parse(raw) as Record<string, unknown> | null
+      if (typeof c?.t === 'string') return c
+    } catch {
+      // Not JSON: below.
     }
+    if (!quiet) this.#fail('invalid frame')
+    return null
+  }
+
+  #fail(what: string): void {
+    this._host._fail(CLOSE.violation, PROTOCOL + ': ' + what)
   }
 
   /** An acknowledgement is due: carried by a text frame written in this turn, else its own. */
   #due(): void {
-    if (this.due) return
-    this.due = true
+    if (this._due) return
+    this._due = true
     queueMicrotask(() => {
-      const ws = this.ws
-      if (!this.due || ws === null) return
-      if (ws.readyState === 1) put(ws, '' + this.received)
+      const ws = this._ws
+      if (!this._due || ws === null) return
+      if (ws.readyState === 1) put(ws, '' + this._received)
       this.#ackWritten()
     })
   }
 
   #ackWritten(): void {
-    this.acked = this.received
-    this.unackedIn = 0
-    this.due = false
-    clearTimeout(this.timer)
-    this.timer = undefined
+    this._acked = this._received
+    this._unackedIn = 0
+    this._due = false
+    clearTimeout(this._timer)
+    this._timer = undefined
   }
 }
 

@@ -183,7 +183,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends Lifecycle<In, Out
     if (p.status === 'closing') return
     const ws = socketOf(p)
     // The session ends here: the server hears `bye` when this connection speaks the protocol.
-    this._resume?.bye(ws)
+    this._resume?._bye(ws)
     if (ws !== null && ws.readyState === 1) {
       // Keep the native socket until its close event: messages still arrive meanwhile. Nothing
       // more is written to it, and what it never transmits is not recovered (our own close).
@@ -283,7 +283,7 @@ export class SteadySocket<In = RawData, Out = RawData> extends Lifecycle<In, Out
     const ws = socketOf(old)
     if (ws !== null && ws !== socketOf(next)) {
       detach(ws, this._native)
-      this._resume?.drop(ws)
+      this._resume?._drop()
       // After our own close() nothing is recovered: what it never sent is stranded.
       const log = this._flow.release(ws)
       this._recovery.take(ws, old.status === 'closing' ? null : log)

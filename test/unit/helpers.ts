@@ -39,6 +39,7 @@ export function record(socket: SteadySocket<unknown, unknown>) {
     'status',
     'drop',
     'drain',
+    'session',
   ] as const
   for (const name of names) socket.on(name, (payload: unknown) => log.push([name, payload]))
   return log
