@@ -14,6 +14,7 @@ import {
   startProxy,
   startResumable,
   stopAll,
+  until,
   type Resumable,
   type Session,
 } from './resume-kit'
@@ -302,8 +303,14 @@ describe('resumable sessions: close()', { timeout: CASE_TIMEOUT }, () => {
     expect(server.ends.get(first)).toBe('closed')
 
     // The same socket, opened again, starts afresh (a hello after bye has no sid).
+    const closes: { code: number; reason: string }[] = []
+    socket.on('close', (c) => closes.push(c))
     socket.open()
-    await waitFor(() => sessions.length === 2)
+    await until(
+      () => sessions.length === 2,
+      5000,
+      () => `no new session after open(); closes: ${JSON.stringify(closes.slice(0, 3))}`,
+    )
     expect(sessions[1]).toEqual({ id: server.sessions[1]!.id, resumed: false, unconfirmed: [] })
     // And so does a new socket.
     const other = client<string, string>(url)
@@ -316,6 +323,26 @@ describe('resumable sessions: close()', { timeout: CASE_TIMEOUT }, () => {
       resumed: false,
       unconfirmed: [],
     })
+  })
+  test("the server's session.close() ends the session ('closed'); the client never resumes it and breaks no rule", async () => {
+    const server = await startResumable()
+    const socket = client<string, string>(`ws://127.0.0.1:${server.port}`)
+    const sessions = sessionsOf(socket)
+    const closes: { code: number; reason: string }[] = []
+    socket.on('close', (c) => closes.push(c))
+    await waitFor(() => sessions.length === 1 && server.sessions.length === 1)
+    socket.send('x')
+    await allAcknowledged(socket)
+    server.sessions[0]!.close()
+    expect(server.ends.get(sessions[0]!.id)).toBe('closed')
+    // A 1000 from the server is retried by default: the next connection is a new session.
+    await until(
+      () => sessions.length === 2,
+      5000,
+      () => `no new session; closes: ${JSON.stringify(closes.slice(0, 3))}`,
+    )
+    expect(sessions[1]).toEqual({ id: server.sessions[1]!.id, resumed: false, unconfirmed: [] })
+    expect(closes.filter((c) => c.code === 4461)).toEqual([])
   })
 })
 

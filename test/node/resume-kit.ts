@@ -6,6 +6,7 @@ import { SteadySocket, type SteadySocketOptions } from '../../src/index'
 import { resumable } from '../../src/server/index'
 import type { ResumableOptions, Session } from '../../src/server/index'
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.mjs'
+import { waitFor } from '../support/fault-server.mjs'
 
 export type { Session }
 
@@ -113,3 +114,10 @@ export function mulberry32(seed: number): () => number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** `waitFor` whose failure message is written when it fails (with the state at that moment). */
+export function until<T>(check: () => T, timeout: number, explain: () => string) {
+  return waitFor(check, { timeout }).catch(() => {
+    throw new Error(explain())
+  })
+}
