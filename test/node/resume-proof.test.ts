@@ -138,10 +138,13 @@ test(
       }
 
       // ---- everything arrives ----
-      // Ends early when a wrong message arrived; a timeout shows in the checks below.
+      // Ends early when a wrong message arrived; a timeout shows in the checks below. A cut may
+      // land after the last message arrived: the client must still come back and resume.
       await waitFor(
         () =>
-          (toServer.numbers.length >= MESSAGES && toClient.numbers.length >= MESSAGES) ||
+          (toServer.numbers.length >= MESSAGES &&
+            toClient.numbers.length >= MESSAGES &&
+            sessions.length >= welcomedCuts + 1) ||
           toServer.broken ||
           toClient.broken,
         { timeout: Math.max(1000, deadline - Date.now()), interval: 20 },
