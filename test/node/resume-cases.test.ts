@@ -286,6 +286,38 @@ describe('resumable sessions: bounds', { timeout: CASE_TIMEOUT }, () => {
   })
 })
 
+describe('resumable sessions: client backpressure', { timeout: CASE_TIMEOUT }, () => {
+  test("past maxBytes unacknowledged, send() returns 'queued' while open, and 'drain' follows the acknowledgements", async () => {
+    const MAX = 1000
+    const server = await startResumable()
+    const proxy = await startProxy(server.port)
+    const socket = client<string, string>(proxy.url, { resume: { maxBytes: MAX } })
+    const sessions = sessionsOf(socket)
+    const got: string[] = []
+    server.server.on('session', (s: Session) => s.on('message', (d) => got.push(String(d))))
+    let drains = 0
+    socket.on('drain', () => (drains += 1))
+    await waitFor(() => sessions.length === 1)
+    // Nothing the client writes reaches the server, so nothing is acknowledged.
+    expect(proxy.holdUp()).toBe(1)
+    const out = Array.from({ length: 20 }, (_, i) => `${String(i + 1).padStart(2, '0')}`.repeat(50))
+    const results = out.map((m) => {
+      const r = socket.send(m)
+      return `${r} ${socket.status} ${clientUnacked(socket)}`
+    })
+    expect(results).toEqual([
+      ...out.slice(0, 10).map((_, i) => `sent open ${(i + 1) * 100}`),
+      ...out.slice(10).map(() => 'queued open 1000'),
+    ])
+    expect(drains).toBe(0)
+    proxy.release()
+    await waitFor(() => got.length === out.length && drains > 0, { timeout: 5000 })
+    expect(got).toEqual(out)
+    expect(drains).toBe(1)
+    expect(sessions.length).toBe(1)
+  })
+})
+
 describe('resumable sessions: close()', { timeout: CASE_TIMEOUT }, () => {
   test("the client's close() ends the session on the server ('closed'); the next connection is a new session", async () => {
     const server = await startResumable()
