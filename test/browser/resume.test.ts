@@ -199,6 +199,56 @@ describeBrowser('resumable sessions in Chromium', () => {
       clearInterval(tick)
     }
   })
+
+  for (const binaryType of ['arraybuffer', 'blob'] as const) {
+    it(`text stays text and binary stays binary both ways through cuts (binaryType '${binaryType}')`, async () => {
+      const ROUNDS = 6
+      const server = await startResumable()
+      const proxy = await startProxy(server.port)
+      const serverGot: Tagged[] = []
+      server.server.on('session', (session: Session) => {
+        session.on('message', (data) => {
+          serverGot.push(
+            typeof data === 'string' ? ['text', data] : ['binary', [...(data as Buffer)]],
+          )
+          session.send(data)
+        })
+      })
+      const mixed = (fn: string, arg?: unknown) =>
+        page.evaluate(
+          ([fn, arg]) =>
+            (window as unknown as { mixed: Record<string, (a: unknown) => unknown> }).mixed[fn!]!(
+              arg,
+            ),
+          [fn, arg] as const,
+        )
+      const state = () => mixed('state') as Promise<{ got: Tagged[]; sessions: number }>
+      await mixed('start', { url: proxy.url, binaryType })
+      try {
+        await waitFor(async () => (await state()).sessions === 1, { timeout: 10_000 })
+        for (let round = 0; round < ROUNDS; round++) {
+          await mixed('send', round)
+          proxy.reset() // with those frames in flight, both ways
+          await waitFor(async () => (await state()).sessions === round + 2, { timeout: 10_000 })
+        }
+        const expected = Array.from({ length: ROUNDS }, (_, round) => sent(round)).flat()
+        await waitFor(async () => (await state()).got.length >= expected.length, {
+          timeout: 10_000,
+        }).catch(() => {})
+        await sleep(100)
+        // What the server saw: text as text, every binary kind (view, ArrayBuffer, Blob) as bytes.
+        expect(serverGot).toEqual(expected)
+        // What came back: text as text, binary as the page's binaryType.
+        const back = binaryType === 'blob' ? 'blob' : 'binary'
+        expect((await state()).got).toEqual(
+          expected.map(([kind, v]) => (kind === 'text' ? [kind, v] : [back, v])),
+        )
+        expect(browser.errors).toEqual([])
+      } finally {
+        await mixed('close')
+      }
+    })
+  }
 })
 
 /** Message `n` from `side`: its number, then filler up to `size` bytes (the page has a copy). */
@@ -216,6 +266,19 @@ function deviation(numbers: number[], count: number): string | undefined {
     }
   }
   return numbers.length === count ? undefined : `${numbers.length} arrived, ${count} expected`
+}
+
+type Tagged = [string, string | number[]]
+
+/** What the page sends in a round, as the server should see it (same as the page's `send`). */
+function sent(round: number): Tagged[] {
+  return [
+    ['text', `:${round}{`],
+    ['binary', [round, 0x3a, 255]],
+    ['binary', [0x7b, round]],
+    ['binary', [0x3a, 0x78, round]],
+    ['text', ''],
+  ]
 }
 
 // The page's side, as a classic script next to the UMD bundle (global SteadySocket).
@@ -260,6 +323,41 @@ const HARNESS = `
     close() {
       clearInterval(timer)
       socket.close()
+    },
+  }
+
+  // Text, a Uint8Array, an ArrayBuffer and a Blob each round; what comes back, tagged in order.
+  let mixed = null
+  const tag = (d) =>
+    typeof d === 'string'
+      ? ['text', d]
+      : d instanceof Blob
+        ? d.arrayBuffer().then((b) => ['blob', Array.from(new Uint8Array(b))])
+        : ['binary', Array.from(new Uint8Array(d))]
+  window.mixed = {
+    start({ url, binaryType }) {
+      const socket = new SteadySocket(url, {
+        resume: true,
+        binaryType,
+        reconnect: { initialDelay: 25, maxDelay: 400 },
+      })
+      mixed = { socket, got: [], sessions: 0 }
+      socket.on('session', () => mixed.sessions++)
+      socket.on('message', (d) => mixed.got.push(tag(d)))
+    },
+    send(round) {
+      const s = mixed.socket
+      s.send(':' + round + '{')
+      s.send(new Uint8Array([round, 0x3a, 255]))
+      s.send(new Uint8Array([0x7b, round]).buffer)
+      s.send(new Blob([':x', new Uint8Array([round])]))
+      s.send('')
+    },
+    async state() {
+      return { got: await Promise.all(mixed.got), sessions: mixed.sessions }
+    },
+    close() {
+      mixed.socket.close()
     },
   }
 })()
