@@ -11,7 +11,7 @@ export type Listenable<E extends Record<string, unknown>> = {
   on<K extends keyof E>(type: K, listener: Listener<E[K]>): () => void
   /** Calls `listener` on the next `type` event only; returns a function that removes it. */
   once<K extends keyof E>(type: K, listener: Listener<E[K]>): () => void
-  /** Removes `listener` from `type` (each registration of it counts once). */
+  /** Removes `listener` from `type` (one registration of it; a `once` listener is removed by the function `once` returned). */
   off<K extends keyof E>(type: K, listener: Listener<E[K]>): void
 }
 
