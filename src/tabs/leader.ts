@@ -10,7 +10,7 @@ import type { Internal, SteadySocket } from '../socket'
 import { LeaderSocket } from './leader-socket'
 import type { UrlSource } from '../url'
 import type { Body, Envelope, Relayed, SocketState, Wire, WireError } from './protocol'
-import type { Relay } from './relay'
+import { ownSession, type Relay } from './relay'
 
 /** What the leader needs from its tab (its relay keeps the dedupe table and this tab's flushes). */
 export type LeaderHost<Out> = {
@@ -25,7 +25,15 @@ export type LeaderHost<Out> = {
   drop(messages: Out[], reason: DropReason): void
 }
 
-const RELAYED: Relayed[] = ['close', 'error', 'reconnecting', 'stable', 'exhausted', 'drain']
+const RELAYED: Relayed[] = [
+  'close',
+  'error',
+  'reconnecting',
+  'stable',
+  'exhausted',
+  'drain',
+  'session',
+]
 
 export class Leader<Out> {
   /** The group's one real socket; its messages are envelopes so drops can be routed back. */
@@ -116,7 +124,7 @@ export class Leader<Out> {
         s.on(k, (p: unknown) => {
           // The socket committed the state this event reports: every tab commits it first.
           const state = this.#state()
-          h.event(k, p, state)
+          h.event(k, k === 'session' ? ownSession(p, relay.id) : p, state)
           if (this.#left) return
           const wire = k === 'error' ? this.#wireError(p as SteadySocketError) : p
           this.#cast({ t: 'event', k, p: wire, s: this.#wire(state) })

@@ -37,9 +37,11 @@ export type SocketState<E = WireError> = {
 
 /**
  * Socket events a leader forwards as they are. `status` travels as state, and each tab derives
- * `open` from it; `drop` goes to the tab that sent the messages.
+ * `open` from it; `drop` goes to the tab that sent the messages; each tab takes its own messages
+ * out of a `session` event's `unconfirmed` (see `ownSession`).
  */
-export type Relayed = 'close' | 'error' | 'reconnecting' | 'stable' | 'exhausted' | 'drain'
+export type Relayed =
+  'close' | 'error' | 'reconnecting' | 'stable' | 'exhausted' | 'drain' | 'session'
 
 /**
  * Every message on the channel, before the sender stamps it (see `Wire`).

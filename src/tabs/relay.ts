@@ -156,7 +156,12 @@ export class Relay<Out> {
         return this.#synced ? h.frame(m.raw) : void this.#early.push(m.raw)
       case 'event':
         if (m.k !== 'drain') {
-          const p = m.k === 'error' ? this.#revive(m.p as WireError, m.term) : m.p
+          const p =
+            m.k === 'error'
+              ? this.#revive(m.p as WireError, m.term)
+              : m.k === 'session'
+                ? ownSession(m.p, this.id)
+                : m.p
           return h.event(m.k, p, this.#mirror(m.s, m.term))
         }
         this.#busy = false
@@ -191,4 +196,13 @@ export class Relay<Out> {
     }
     return this.#error
   }
+}
+
+/**
+ * A `session` event of the leader's socket as one tab tells it: the unconfirmed messages of the
+ * old session that this tab sent (the leader's socket holds every tab's, as envelopes).
+ */
+export function ownSession(p: unknown, id: string): unknown {
+  const s = p as { unconfirmed: Envelope<unknown>[] }
+  return { ...s, unconfirmed: s.unconfirmed.filter((e) => e.o === id).map((e) => e.d) }
 }
