@@ -221,6 +221,10 @@ describe('resumable sessions: losses the server has not noticed', { timeout: CAS
     socket.on('error', (e) => errors.push(e))
     const talk = converse(socket, server)
     await waitFor(() => sessions.length === 1 && talk.session !== undefined)
+    // Idle for several intervals: the protocol's pong answers every ping and is no message.
+    await sleep(600)
+    expect(errors).toEqual([])
+    expect(sessions.length).toBe(1)
     talk.send(50)
     await sleep(1)
     expect(proxy.blackhole(20_000)).toBe(1)
@@ -317,6 +321,39 @@ describe('resumable sessions: client backpressure', { timeout: CASE_TIMEOUT }, (
     expect(sessions.length).toBe(1)
   })
 })
+
+describe(
+  'resumable sessions: the server notices dead connections',
+  { timeout: CASE_TIMEOUT },
+  () => {
+    test("the server's heartbeat finds a black-holed connection, its window then expires the session; the client's next session reports what was lost", async () => {
+      const server = await startResumable({ heartbeat: 100, window: 300 })
+      const proxy = await startProxy(server.port)
+      const socket = client<string, string>(proxy.url)
+      const sessions = sessionsOf(socket)
+      await waitFor(() => sessions.length === 1)
+      socket.send('a')
+      await allAcknowledged(socket)
+      const first = sessions[0]!.id
+      // A dead path the client does not notice (no client heartbeat): only the server's own pings
+      // can find it, and only once found does the window start.
+      proxy.refuse()
+      expect(proxy.blackhole(30_000)).toBe(1)
+      const lost = ['lost 1', 'lost 2']
+      for (const m of lost) expect(socket.send(m)).toBe('sent')
+      await until(
+        () => server.ends.get(first),
+        5000,
+        () => 'the session never ended: the server did not find the dead connection',
+      )
+      expect(server.ends.get(first)).toBe('expired')
+      proxy.accept()
+      proxy.reset()
+      await waitFor(() => sessions.length === 2, { timeout: 5000, message: 'no second session' })
+      expect(sessions[1]).toEqual({ id: server.sessions[1]!.id, resumed: false, unconfirmed: lost })
+    })
+  },
+)
 
 describe('resumable sessions: close()', { timeout: CASE_TIMEOUT }, () => {
   test("the client's close() ends the session on the server ('closed'); the next connection is a new session", async () => {
