@@ -89,6 +89,66 @@ describe('resumable sessions: server restart and expiry', { timeout: CASE_TIMEOU
     expect(freshBoxes.get(id)).toEqual(['again'])
   })
 
+  test.each(['a crash', 'server.close()'])(
+    'a server restart under traffic (%s): every message is received by the old server, reported unconfirmed, or sent in the new session, and only the received ones may be both',
+    async (how) => {
+      const TOTAL = 1500
+      const old = await startResumable()
+      const oldGot: string[] = []
+      old.server.on('session', (s: Session) => s.on('message', (d) => oldGot.push(String(d))))
+      const proxy = await startProxy(old.port)
+      const socket = client<string, string>(proxy.url)
+      const sessions = sessionsOf(socket)
+      await waitFor(() => sessions.length === 1)
+      let sent = 0
+      const started = Date.now()
+      const tick = setInterval(() => {
+        const target = Math.min(TOTAL, Math.floor(Date.now() - started)) // 1,000 a second
+        while (sent < target) socket.send(`m${++sent}`)
+        if (sent >= TOTAL) clearInterval(tick)
+      }, 2)
+      try {
+        await waitFor(() => sent >= 500)
+        const fresh = await startResumable()
+        const freshGot: string[] = []
+        fresh.server.on('session', (s: Session) => s.on('message', (d) => freshGot.push(String(d))))
+        proxy.setTarget(fresh.port)
+        const closes: { code: number; reason: string }[] = []
+        socket.on('close', (c) => closes.push(c))
+        // A crash: the connection dies first, no bye. server.close(): a bye where connected. Then
+        // every connection is terminated.
+        if (how === 'a crash') proxy.reset()
+        await old.stop()
+        await until(
+          () => sessions.length === 2,
+          5000,
+          () => `no second session; closes: ${JSON.stringify(closes.slice(0, 3))}`,
+        )
+        await waitFor(() => sent >= TOTAL, { timeout: 10_000 })
+        await waitFor(() => freshGot.at(-1) === `m${TOTAL}`, { timeout: 5000 }).catch(() => {})
+        await sleep(200)
+        const unconfirmed = sessions[1]!.unconfirmed
+        expect(sessions[1]!.resumed).toBe(false)
+        const all = Array.from({ length: TOTAL }, (_, i) => `m${i + 1}`)
+        const numberOf = (m: string) => Number(m.slice(1))
+        // The old server got a prefix; unconfirmed is a run that starts no later than where that
+        // prefix ends; the new session got the rest, in order, and nothing of the first two.
+        expect(oldGot).toEqual(all.slice(0, oldGot.length))
+        const from = unconfirmed.length > 0 ? numberOf(unconfirmed[0]!) : oldGot.length + 1
+        expect(from).toBeLessThanOrEqual(oldGot.length + 1)
+        expect(unconfirmed).toEqual(all.slice(from - 1, from - 1 + unconfirmed.length))
+        const covered = Math.max(oldGot.length, from - 1 + unconfirmed.length)
+        expect(freshGot).toEqual(all.slice(covered))
+        console.log(
+          `restart under traffic (${how}): old server got ${oldGot.length}, unconfirmed ${unconfirmed.length}` +
+            ` (from m${from}), new session got ${freshGot.length}`,
+        )
+      } finally {
+        clearInterval(tick)
+      }
+    },
+  )
+
   test("a session expires `window` ms after its connection is lost; the client's next session is new", async () => {
     const server = await startResumable({ window: 300 })
     const boxes = inboxes(server)
