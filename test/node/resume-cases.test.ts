@@ -636,6 +636,41 @@ describe('resumable sessions: mismatched peers', { timeout: CASE_TIMEOUT }, () =
     }
   })
 
+  test('a resume client on a server that never answers: an error naming the protocol after connectTimeout, a 4460 close (PROTOCOL.md 2.1), at most one attempt per timeout', async () => {
+    const TIMEOUT = 300
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await new Promise((r) => wss.once('listening', r))
+    const serverCloses: number[] = []
+    wss.on('connection', (ws) => {
+      ws.on('error', () => {})
+      ws.on('close', (code) => serverCloses.push(code))
+    })
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`
+      const socket = client<string, string>(url, { connectTimeout: TIMEOUT })
+      const errors: Error[] = []
+      const messages: unknown[] = []
+      socket.on('error', (e) => errors.push(e))
+      socket.on('message', (m) => messages.push(m))
+      const started = Date.now()
+      await waitFor(() => errors.length > 0, { timeout: 5000, message: 'no error' })
+      expect(errors[0]!.message).toContain('steadysocket.resume.v1')
+      await sleep(4 * TIMEOUT)
+      socket.close()
+      const elapsed = Date.now() - started
+      // No hammering: every attempt waits out its connect timeout first.
+      expect(wss.clients.size + serverCloses.length).toBeLessThanOrEqual(
+        Math.ceil(elapsed / TIMEOUT) + 1,
+      )
+      expect(messages).toEqual([])
+      await waitFor(() => serverCloses.length > 0, { timeout: 5000 })
+      expect(serverCloses[0], 'the close code the server saw first').toBe(4460)
+    } finally {
+      for (const ws of wss.clients) ws.terminate()
+      await new Promise((r) => wss.close(r))
+    }
+  })
+
   test('a resume client on a plain ws echo server: an error naming steadysocket.resume.v1, no message, no retry loop', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
     await new Promise((r) => wss.once('listening', r))
