@@ -453,6 +453,32 @@ describe('resumable sessions: close()', { timeout: CASE_TIMEOUT }, () => {
       unconfirmed: [],
     })
   })
+  test("dispose() ends the session like close() ('closed' on the server)", async () => {
+    const server = await startResumable()
+    const socket = client<string, string>(`ws://127.0.0.1:${server.port}`)
+    const sessions = sessionsOf(socket)
+    await waitFor(() => sessions.length === 1)
+    socket.dispose()
+    const id = sessions[0]!.id
+    await waitFor(() => server.ends.get(id), { message: 'no end after dispose()' })
+    expect(server.ends.get(id)).toBe('closed')
+  })
+
+  test("close() while disconnected cannot say bye: the session ends on the server by expiry, not 'closed'", async () => {
+    const server = await startResumable({ window: 300 })
+    const proxy = await startProxy(server.port)
+    const socket = client<string, string>(proxy.url)
+    const sessions = sessionsOf(socket)
+    await waitFor(() => sessions.length === 1)
+    proxy.refuse()
+    proxy.reset()
+    await waitFor(() => socket.status === 'reconnecting')
+    socket.close()
+    const id = sessions[0]!.id
+    await waitFor(() => server.ends.get(id), { timeout: 5000, message: 'no end' })
+    expect(server.ends.get(id)).toBe('expired')
+  })
+
   test("the server's session.close() ends the session ('closed'); the client never resumes it and breaks no rule", async () => {
     const server = await startResumable()
     const socket = client<string, string>(`ws://127.0.0.1:${server.port}`)
