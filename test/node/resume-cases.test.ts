@@ -246,6 +246,24 @@ describe('resumable sessions: losses the server has not noticed', { timeout: CAS
     expect(proxy.stats.halfOpens).toBe(ROUNDS)
   })
 
+  test('reconnect() resumes the session (no bye): exactly once both ways, with frames in flight', async () => {
+    const server = await startResumable()
+    const socket = client<string, string>(`ws://127.0.0.1:${server.port}`)
+    const sessions = sessionsOf(socket)
+    const talk = converse(socket, server)
+    await waitFor(() => sessions.length === 1 && talk.session !== undefined)
+    const ROUNDS = 5
+    for (let round = 0; round < ROUNDS; round++) {
+      talk.send(100)
+      socket.reconnect()
+      talk.send(20)
+      await waitFor(() => sessions.length === round + 2, { timeout: 5000 })
+    }
+    await talk.settled()
+    expect(server.sessions.length).toBe(1)
+    expect(sessions.slice(1).map((s) => s.resumed)).toEqual(Array(ROUNDS).fill(true))
+  })
+
   test('frames that arrive late on a replaced connection do not count (PROTOCOL.md section 5)', async () => {
     const server = await startResumable()
     const proxy = await startProxy(server.port)
