@@ -101,17 +101,8 @@ export function seedFrom(name: string): number {
   return Math.floor(Math.random() * 2 ** 31)
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same fault schedule. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A small seeded PRNG (mulberry32, shared with the benchmarks): the same seed, the same faults. */
+export { seeded as mulberry32 } from '../../bench/lib/stats.mjs'
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
