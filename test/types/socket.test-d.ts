@@ -26,6 +26,13 @@ socket.on('close', (c) => {
     willReconnect: boolean
   }>()
 })
+socket.on('session', (s) => {
+  expectTypeOf(s).toEqualTypeOf<{ id: string; resumed: boolean; unconfirmed: ClientMsg[] }>()
+})
+new SteadySocket<ServerMsg, ClientMsg>('wss://x.test', { resume: { maxBytes: 65536 } })
+new SteadySocket('wss://x.test', { resume: true })
+// @ts-expect-error maxBytes is a number
+new SteadySocket('wss://x.test', { resume: { maxBytes: '1' } })
 socket.on('drop', ({ messages, reason }) => {
   expectTypeOf(messages).toEqualTypeOf<ClientMsg[]>()
   expectTypeOf(reason).toEqualTypeOf<'overflow' | 'expired' | 'disabled' | 'disposed' | 'refused'>()
