@@ -19,6 +19,8 @@ export type ResumeConfig = {
   /** The server's `maxBytes` and `window`. */
   serverMax: number
   window: number
+  /** Judge the known deviations below too (default: RESUME_STRICT). */
+  strict?: boolean
 }
 
 /** What the world needs of the harness around it. */
@@ -108,6 +110,7 @@ export class ResumeWorld {
   /** Restarts so far: the server's generation. */
   generation = 0
   readonly #host: WorldHost
+  readonly #strict: boolean
   readonly #socks = new Map<FakeWebSocket, Sock>()
   readonly #clientSessions = new Map<string, ClientSession>()
   readonly #records = new Map<string, ServerRecord>()
@@ -129,6 +132,7 @@ export class ResumeWorld {
   constructor(cfg: ResumeConfig, host: WorldHost) {
     this.cfg = cfg
     this.#host = host
+    this.#strict = cfg.strict ?? STRICT
     this.server = this.#start()
   }
 
@@ -208,7 +212,7 @@ export class ResumeWorld {
         },
       })
       let frame = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)
-      if (!STRICT && first && typeof frame === 'string') frame = this.#sessionless(frame)
+      if (!this.#strict && first && typeof frame === 'string') frame = this.#sessionless(frame)
       this.#reading = c
       try {
         sock.link.receive(frame)
@@ -312,7 +316,7 @@ export class ResumeWorld {
   #hello(c: Control, at: string): void {
     const last = this.#last
     const want = this.#cleared || !last ? undefined : last.sid
-    if (STRICT && c.sid === undefined && (c.epoch !== undefined || c.ack !== 0))
+    if (this.#strict && c.sid === undefined && (c.epoch !== undefined || c.ack !== 0))
       this.#host.violate(
         'resume',
         `hello on ${at} without a session names epoch ${String(c.epoch)} and ack ${String(c.ack)} (PROTOCOL.md 5.1: none, and ack 0)`,
@@ -511,7 +515,7 @@ export class ResumeWorld {
     )?._resume
     const max = this.#clientMax
     const known = (k: { data: unknown }) => this.#duringHandshake.has(this.#host.idOf(k.data) ?? '')
-    if (r && r.bytes > max && r._list.length > 1 && (STRICT || !r._list.some(known)))
+    if (r && r.bytes > max && r._list.length > 1 && (this.#strict || !r._list.some(known)))
       this.#host.violate(
         'bytes',
         `${where}: the client keeps ${r._list.length} unacknowledged messages, ${r.bytes} bytes (maxBytes ${max})`,
