@@ -665,7 +665,10 @@ export class SocketHarness {
     this.#hook('drain', () => {
       const s = this.socket
       const bp = this.#cfg.backpressure
-      const low = bp ? Math.min(bp.lowWaterMark, bp.highWaterMark) : Infinity
+      // Without a queue there are no water marks (src/flow.ts: writes go straight through); with
+      // resume a full session buffer still engages and ends a backpressure episode.
+      const low =
+        bp && this.#cfg.queue !== false ? Math.min(bp.lowWaterMark, bp.highWaterMark) : Infinity
       if (s.queueLength !== 0) this.#violate('drain', `drain with ${s.queueLength} messages queued`)
       if (s.bufferedAmount - s.queuedBytes > low)
         this.#violate(
