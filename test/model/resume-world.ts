@@ -68,8 +68,8 @@ type ServerRecord = {
   /** The client messages the application got, by id. */
   delivered: string[]
   end: string | undefined
-  /** The largest message the application sent, in bytes. */
-  largest: number
+  /** The sizes of the messages the application sent, in bytes. */
+  sizes: Set<number>
 }
 
 /** One native socket of the client, as the protocol sees it. */
@@ -120,6 +120,8 @@ export class ResumeWorld {
   #current: ClientSession | undefined
   /** The client let go of its session id (its close(), or the server's `bye`). */
   #cleared = false
+  /** A `session` event came since the last `open` event. */
+  #announced = false
   /** The connection whose frame the server is reading now. */
   #reading: FakeConnection | undefined
   readonly #written = new Set<string>()
@@ -166,7 +168,7 @@ export class ResumeWorld {
       sent: [],
       delivered: [],
       end: undefined,
-      largest: 0,
+      sizes: new Set(),
     }
     this.#records.set(session.id, r)
     this.#host.note(`server(${generation}): session ${short(session.id)}`)
@@ -400,6 +402,7 @@ export class ResumeWorld {
   session(p: { id: string; resumed: boolean; unconfirmed: unknown[] }): void {
     const cs = this.#clientSessions.get(p.id)
     this.#current = cs
+    this.#announced = true
     if (!cs)
       return this.#host.violate('resume', `session event for ${short(p.id)}, no welcome started it`)
     if (p.resumed !== cs.resumed || (p.resumed && cs !== this.#last))
@@ -428,6 +431,13 @@ export class ResumeWorld {
         'unconfirmed',
         `session ${short(p.id)} (resumed: ${p.resumed}) reports unconfirmed [${got.join(', ')}], the old session ${old ? short(old.sid) : '-'} left [${want.join(', ')}] unacknowledged`,
       )
+  }
+
+  /** The `open` event: a `session` event came before it, since the last open. */
+  opened(): void {
+    if (!this.#announced)
+      this.#host.violate('resume', 'open event without a session event before it')
+    this.#announced = false
   }
 
   /** The client's application got message `m` (its text). */
@@ -492,7 +502,7 @@ export class ResumeWorld {
     const tag = `r${++this.#tags}`
     const payload = JSON.stringify({ r: tag, p: 'y'.repeat(size) })
     r.sent.push(tag)
-    r.largest = Math.max(r.largest, payload.length)
+    r.sizes.add(payload.length)
     this.#host.note(`server: ${short(r.sid)}.send(${tag}) → ${String(r.session.send(payload))}`)
   }
 
@@ -522,7 +532,8 @@ export class ResumeWorld {
       )
     for (const rec of this.#records.values()) {
       const b = rec.session.bufferedBytes
-      if (rec.end === undefined && b > this.cfg.serverMax && b > rec.largest)
+      // Past maxBytes, the buffer holds one message alone: its size is that of a message sent.
+      if (rec.end === undefined && b > this.cfg.serverMax && !rec.sizes.has(b))
         this.#host.violate(
           'bytes',
           `${where}: server session ${short(rec.sid)} buffers ${b} bytes (maxBytes ${this.cfg.serverMax})`,

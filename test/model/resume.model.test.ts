@@ -17,7 +17,7 @@ import { assertParams, avoided, banner, budget, modelSettings } from './run'
 import { runSocketModel } from './socket-harness'
 import { configArb, RESUME_HOOKS, resumeSteps, stepLabel, stepsArb } from './steps'
 
-const RUNS = 600
+const RUNS = 800
 const MAX_STEPS = 25
 const settings = modelSettings(RUNS)
 const time = budget(settings.runs, 25)

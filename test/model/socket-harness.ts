@@ -497,6 +497,7 @@ export class SocketHarness {
 
   #onOpen(p: Events['open']): void {
     this.#note(`open ${JSON.stringify(p)}`)
+    this.#world?.opened()
     this.#hook('open', () => {
       const s = this.socket
       if (s.status !== 'open' || s.readyState !== 1)
