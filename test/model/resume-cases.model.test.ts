@@ -73,6 +73,15 @@ describe.skipIf(!KNOWN)('known bugs of resumable sessions (RESUME_KNOWN_BUGS=1)'
       open,
     ]))
 
+  // The same, judged where it starts (API.md: close() ends the session, the server gets end
+  // 'closed'): the client hears a clean close after its bye, the server never read the bye.
+  test("after close() and a clean close, the server session ended 'closed'", () =>
+    run(
+      [tick(10), { kind: 'stall' }, close, { kind: 'serverClose', code: 1000 }],
+      {},
+      { strict: true },
+    ))
+
   // The same through a graceful restart: the server's close() ends the session (bye, 1000) while
   // the client's u1 and bye are in flight; the clean close again empties the client's buffer.
   test('a graceful restart crossing the client close() does not confirm what the bye followed', () =>
