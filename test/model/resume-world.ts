@@ -19,6 +19,8 @@ export type ResumeConfig = {
   /** The server's `maxBytes` and `window`. */
   serverMax: number
   window: number
+  /** The server's application may send binary messages (the client has no codec to choke). */
+  binary?: boolean
   /** Judge the known deviations below too (default: RESUME_STRICT). */
   strict?: boolean
 }
@@ -455,8 +457,14 @@ export class ResumeWorld {
     this.#announced = false
   }
 
-  /** The client's application got message `m` (its text). */
-  clientMessage(text: string): void {
+  /** The client's application got message `m` (text, an ArrayBuffer, or what the codec made). */
+  clientMessage(m: unknown): void {
+    const text =
+      typeof m === 'string'
+        ? m
+        : m instanceof ArrayBuffer
+          ? new TextDecoder().decode(m)
+          : JSON.stringify(m)
     const tag = /\br\d+\b/.exec(text)?.[0]
     if (tag === undefined) return
     if (this.#receivedTags.has(tag)) this.#host.violate('duplicate', `the client got ${tag} twice`)
@@ -502,14 +510,14 @@ export class ResumeWorld {
 
   /** The resumable model's own steps; `false` for the others. */
   apply(step: Step): boolean {
-    if (step.kind === 'sessionSend') this.#send(step.size)
+    if (step.kind === 'sessionSend') this.#send(step.size, step.binary)
     else if (step.kind === 'restart') this.#restart(step.crash)
     else return false
     return true
   }
 
   /** The application sends on the session the client is in (else the newest live one). */
-  #send(size: number): void {
+  #send(size: number, binary: boolean): void {
     const live = (r: ServerRecord | undefined) => r !== undefined && r.end === undefined
     let r = this.#current && this.#records.get(this.#current.sid)
     if (!live(r)) r = [...this.#records.values()].reverse().find(live)
@@ -518,7 +526,8 @@ export class ResumeWorld {
     const payload = JSON.stringify({ r: tag, p: 'y'.repeat(size) })
     r.sent.push(tag)
     r.sizes.add(payload.length)
-    this.#host.note(`server: ${short(r.sid)}.send(${tag}) → ${String(r.session.send(payload))}`)
+    const data = binary && this.cfg.binary ? Buffer.from(payload) : payload
+    this.#host.note(`server: ${short(r.sid)}.send(${tag}) → ${String(r.session.send(data))}`)
   }
 
   #restart(crash: boolean): void {

@@ -45,7 +45,7 @@ test(
           fc.pre(!avoided(labels))
           await runSocketModel(cfg, steps, {
             options: JSON.stringify(resume),
-            make: (host) => new ResumeWorld(resume, host),
+            make: (host) => new ResumeWorld({ ...resume, binary: !cfg.codec }, host),
           })
         },
       ),

@@ -186,7 +186,7 @@ export class SocketHarness {
   #options(): SteadySocketOptions<unknown, unknown> {
     const cfg = this.#cfg
     const o: SteadySocketOptions<unknown, unknown> = {
-      ...(this.#world ? { resume: this.#world.option } : {}),
+      ...(this.#world ? { resume: this.#world.option, binaryType: 'arraybuffer' as const } : {}),
       WebSocket: this.#WS,
       autoConnect: cfg.autoConnect,
       connectTimeout: cfg.connectTimeout,
@@ -682,7 +682,7 @@ export class SocketHarness {
   #onMessage(m: unknown): void {
     const text = typeof m === 'string' ? m : JSON.stringify(m)
     this.#note(`message ${text.slice(0, 30)}`)
-    this.#world?.clientMessage(text)
+    this.#world?.clientMessage(m)
     const tainted = this.#frameTainted
     this.#frameTainted = false
     this.#hook('message', () => {

@@ -69,7 +69,7 @@ export type Step =
   // The resumable model's server (resume-world.ts): the application sends, the process restarts
   // (gracefully: bye to every client; or a crash: every connection dropped), or time runs past
   // the session window.
-  | { kind: 'sessionSend'; size: number }
+  | { kind: 'sessionSend'; size: number; binary: boolean }
   | { kind: 'restart'; crash: boolean }
   | { kind: 'expire' }
 
@@ -161,7 +161,7 @@ export function stepLabel(s: Step): string {
     case 'tick':
       return `tick(${s.ms})`
     case 'sessionSend':
-      return `server: session.send(${s.size}B)`
+      return `server: session.send(${s.size}B${s.binary ? ', binary' : ''})`
     case 'restart':
       return `server: ${s.crash ? 'crash' : 'close()'} and restart (new epoch)`
     case 'expire':
@@ -275,7 +275,10 @@ const stepArbOf = (
 /** The steps only the resumable model takes, and the hook only it can arm. */
 export const RESUME_HOOKS: readonly Hook[] = [...HOOKS, 'session']
 export const resumeSteps: readonly fc.WeightedArbitrary<Step>[] = [
-  { weight: 12, arbitrary: size.map((n): Step => ({ kind: 'sessionSend', size: n })) },
+  {
+    weight: 12,
+    arbitrary: fc.record({ kind: fc.constant('sessionSend' as const), size, binary: fc.boolean() }),
+  },
   { weight: 2, arbitrary: fc.boolean().map((crash): Step => ({ kind: 'restart', crash })) },
   { weight: 2, arbitrary: fc.constant<Step>({ kind: 'expire' }) },
 ]
