@@ -14,9 +14,16 @@ import {
   type SteadySocketEvents,
   type SteadySocketOptions,
 } from '../../src/index'
-import { FakeServer, type FakeConnection, type FakeWebSocket } from '../../src/testing/index'
+import {
+  FakeServer,
+  type FakeConnection,
+  type FakeListenerOptions,
+  type FakeWebSocket,
+} from '../../src/testing/index'
+import { noop } from '../../src/attempt'
 import { EPOCH, installEnv, microtasks, type Env } from './env'
 import { Ledger, type SockRecord } from './ledger'
+import type { ResumeWorld, WorldHost } from './resume-world'
 import { drive, ignored } from './run'
 import {
   actionLabel,
@@ -58,6 +65,12 @@ export type Kind =
   | 'disposed-state'
   | 'consistency'
   | 'misc'
+  // The resumable model (resume-world.ts).
+  | 'resume'
+  | 'resume-order'
+  | 'unconfirmed'
+  | 'bytes'
+  | 'duplicate'
 /** Hooks that are user callbacks (options), not listeners. */
 const CALLBACKS = new Set<Hook>(HOOKS.slice(HOOKS.indexOf('url')))
 
@@ -118,16 +131,20 @@ export class SocketHarness {
   #framesSent = 0
   readonly #promises: { what: string; state: 'pending' | 'resolved' | 'rejected' }[] = []
   #step = 'construction'
+  /** The resumable model's server side, or undefined (the plain model's FakeServer speaks). */
+  readonly #world: ResumeWorld | undefined
 
-  constructor(cfg: Config, env: Env) {
+  constructor(cfg: Config, env: Env, world?: (host: WorldHost) => ResumeWorld) {
     this.#cfg = cfg
     this.#env = env
+    this.#world = world?.(this.host)
     this.#answer = cfg.answer
     this.#stopped = !cfg.autoConnect
     this.#mayStayClosed = !cfg.autoConnect
     const hb = cfg.heartbeat
     const bound = cfg.connectTimeout || (hb ? hb.timeout : DEFAULT_BOUND)
-    this.ledger = new Ledger(this.sockets, bound, cfg.recoverUnsent)
+    // With resume, recoverUnsent is superseded: the world judges what a dead connection held.
+    this.ledger = new Ledger(this.sockets, bound, cfg.recoverUnsent && !this.#world)
     this.#WS = this.#nativeClass()
     this.server.onConnection((c) => this.#connected(c))
   }
@@ -169,6 +186,7 @@ export class SocketHarness {
   #options(): SteadySocketOptions<unknown, unknown> {
     const cfg = this.#cfg
     const o: SteadySocketOptions<unknown, unknown> = {
+      ...(this.#world ? { resume: this.#world.option, binaryType: 'arraybuffer' as const } : {}),
       WebSocket: this.#WS,
       autoConnect: cfg.autoConnect,
       connectTimeout: cfg.connectTimeout,
@@ -278,10 +296,47 @@ export class SocketHarness {
   #nativeClass(): typeof FakeWebSocket {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const h = this
+    type Listener = Parameters<FakeWebSocket['addEventListener']>[1]
     return class ModelWebSocket extends this.server.WebSocket {
+      /** The SDK's message listeners, each wrapped so that the world sees what they get. */
+      readonly #wrapped = new Map<unknown, Listener>()
       constructor(url: string | URL, protocols?: string | string[]) {
         super(url, protocols)
         h.#created(this)
+        if (h.#world) super.addEventListener('close', () => h.#world!.nativeClosed(this))
+      }
+      override addEventListener(type: string, fn: Listener, options?: FakeListenerOptions): void {
+        const world = h.#world
+        if (!world || type !== 'message' || typeof fn !== 'function')
+          return super.addEventListener(type, fn, options)
+        const w: Listener = (e) => {
+          world.frame(this, (e as unknown as { data: unknown }).data)
+          ;(fn as (e: unknown) => void).call(this, e)
+        }
+        this.#wrapped.set(fn, w)
+        super.addEventListener(type, w, options)
+      }
+      // The SDK's close handler, wrapped while attached (detach() sets the no-op): the world
+      // learns which clean closes the client heard.
+      override get onclose(): FakeWebSocket['onclose'] {
+        return super.onclose
+      }
+      override set onclose(fn: FakeWebSocket['onclose']) {
+        const world = h.#world
+        super.onclose =
+          world && fn && fn !== noop
+            ? (e) => {
+                world.sdkClosed(this, e.wasClean)
+                fn.call(this, e)
+              }
+            : fn
+      }
+      override removeEventListener(
+        type: string,
+        fn: Listener,
+        options?: boolean | { capture?: boolean },
+      ): void {
+        super.removeEventListener(type, this.#wrapped.get(fn) ?? fn, options)
       }
       override send(data: RawData): void {
         h.#written(this, data)
@@ -323,6 +378,7 @@ export class SocketHarness {
     if (ws.readyState !== 1)
       this.#violate('write', `write to native socket #${rec.idx} in readyState ${ws.readyState}`)
     this.ledger.write(idOf(data), rec.idx, now())
+    this.#world?.written(ws, data, this.socket?.status)
   }
 
   #closing(ws: FakeWebSocket): void {
@@ -339,6 +395,7 @@ export class SocketHarness {
       if (this.#answer === 'accept') c.accept()
       else c.refuse()
     }
+    if (this.#world) return this.#world.connected(c)
     c.onMessage((data) => {
       try {
         if (data === 'ping') {
@@ -367,6 +424,16 @@ export class SocketHarness {
     s.on('message', (m) => this.#onMessage(m))
     s.on('stable', () => this.#onStable())
     s.on('exhausted', (p) => this.#onExhausted(p))
+    const world = this.#world
+    if (world)
+      s.on('session', (p) => {
+        this.#note(`session ${JSON.stringify({ ...p, id: p.id.slice(0, 6) })}`)
+        world.session(p)
+        this.#hook('session', () => {
+          if (s.status !== 'connecting')
+            this.#violate('event-state', `session event with status '${s.status}'`)
+        })
+      })
     s.onopen = () => this.#hook('onopen')
     s.onclose = () => this.#hook('onclose')
     s.onerror = () => this.#hook('onerror')
@@ -430,6 +497,7 @@ export class SocketHarness {
 
   #onOpen(p: Events['open']): void {
     this.#note(`open ${JSON.stringify(p)}`)
+    this.#world?.opened()
     this.#hook('open', () => {
       const s = this.socket
       if (s.status !== 'open' || s.readyState !== 1)
@@ -494,7 +562,8 @@ export class SocketHarness {
         isSteadySocketError(e, name) && !allowed && this.#violate('misc', `unexpected ${name}`)
       unexpected('DecodeError', cfg.codec)
       unexpected('HeartbeatTimeoutError', cfg.heartbeat !== false)
-      unexpected('HandshakeError', cfg.handshake !== 'none')
+      // With resume, a connection the server never welcomed fails with one too (PROTOCOL.md 2.1).
+      unexpected('HandshakeError', cfg.handshake !== 'none' || this.#world !== undefined)
       unexpected(
         'ProviderError',
         cfg.url !== 'static' || cfg.protocols === 'sync' || cfg.protocols === 'async',
@@ -597,7 +666,10 @@ export class SocketHarness {
     this.#hook('drain', () => {
       const s = this.socket
       const bp = this.#cfg.backpressure
-      const low = bp ? Math.min(bp.lowWaterMark, bp.highWaterMark) : Infinity
+      // Without a queue there are no water marks (src/flow.ts: writes go straight through); with
+      // resume a full session buffer still engages and ends a backpressure episode.
+      const low =
+        bp && this.#cfg.queue !== false ? Math.min(bp.lowWaterMark, bp.highWaterMark) : Infinity
       if (s.queueLength !== 0) this.#violate('drain', `drain with ${s.queueLength} messages queued`)
       if (s.bufferedAmount - s.queuedBytes > low)
         this.#violate(
@@ -610,6 +682,7 @@ export class SocketHarness {
   #onMessage(m: unknown): void {
     const text = typeof m === 'string' ? m : JSON.stringify(m)
     this.#note(`message ${text.slice(0, 30)}`)
+    this.#world?.clientMessage(m)
     const tainted = this.#frameTainted
     this.#frameTainted = false
     this.#hook('message', () => {
@@ -681,6 +754,7 @@ export class SocketHarness {
         const st = s.status
         this.#stopped = this.#mayStayClosed = true
         this.ledger.userCloses.push(now())
+        this.#world?.clientClose(st)
         // Checked for a close() from a step: from a hook, the connection may be being lost
         // already (error, shouldReconnect, …) and its 1006 close is still due.
         if (st !== 'closed' && st !== 'closing' && !this.#disposed && origin === 'step')
@@ -690,6 +764,7 @@ export class SocketHarness {
       case 'dispose':
         if (!this.#disposed && s.status !== 'closed' && s.status !== 'closing' && origin === 'step')
           this.#pendingUserClose = 1000
+        this.#world?.clientClose(s.status)
         this.#stopped = this.#mayStayClosed = this.#disposed = true
         this.ledger.userCloses.push(now())
         return this.#call('dispose', () => s.dispose())
@@ -894,6 +969,11 @@ export class SocketHarness {
       case 'tick':
         await this.#advance(step.ms)
         break
+      case 'expire':
+        await this.#advance((this.#world?.cfg.window ?? 0) + 1)
+        break
+      default:
+        this.#world?.apply(step)
     }
     await microtasks()
     this.checkState(`after step '${label}'`)
@@ -958,6 +1038,7 @@ export class SocketHarness {
         this.#violate('stuck', `stuck in '${s.status}' after ${wait} ms with the server accepting`)
       if (s.status === 'open' && this.#owedDrain)
         this.#violate('drain', "no drain after a send() returned 'queued'")
+      this.#world?.settled(s.status === 'open')
     }
     this.#step = 'dispose() at the end'
     this.#note('▶ final: dispose()')
@@ -1006,6 +1087,7 @@ export class SocketHarness {
       this.#violate('disposed-state', `${where}: status '${st}' after dispose()`)
     for (const e of this.#env.reported.splice(0))
       this.#violate('misc', `${where}: reported ${String(e)}`)
+    this.#world?.check(where, s)
   }
 
   /** Inside every hook and after every step: status, readyState, flags and snapshot agree. */
@@ -1051,6 +1133,19 @@ export class SocketHarness {
     return live
   }
 
+  /** What the resumable world reports into the run (resume-world.ts). */
+  readonly host: WorldHost = {
+    violate: (kind, what) => void this.#violate(kind, what),
+    note: (line) => this.#note(line),
+    index: (ws) => this.#natives.get(ws)?.idx ?? -1,
+    delivered: (id, ws) => {
+      const rec = this.#natives.get(ws)
+      if (rec) this.ledger.deliver(id, rec.idx, now())
+    },
+    unconfirmed: (id) => this.ledger.drop(id, 'unconfirmed', now()),
+    idOf: (m) => this.#idOfMessage(m),
+  }
+
   #violate(kind: Kind, what: string): false {
     // A runaway (a retry loop gone wrong) reports its first fifty; the rest adds nothing.
     if (this.violations.length >= 50) return false
@@ -1074,12 +1169,21 @@ function customDelay(attempt: number): number {
   return Math.min(150 * attempt, 600)
 }
 
-/** One model run: throws the failure report at the first step after which an invariant broke. */
-export async function runSocketModel(cfg: Config, steps: readonly Step[]): Promise<void> {
+/**
+ * One model run: throws the failure report at the first step after which an invariant broke.
+ * `world` puts a resumable server behind the FakeServer (resume.model.test.ts).
+ */
+export async function runSocketModel(
+  cfg: Config,
+  steps: readonly Step[],
+  world?: { options: string; make: (host: WorldHost) => ResumeWorld },
+): Promise<void> {
   const env = installEnv()
-  const h = new SocketHarness(cfg, env)
+  let made: ResumeWorld | undefined
+  const h = new SocketHarness(cfg, env, world && ((host) => (made = world.make(host))))
+  const options = fc.stringify(cfg) + (world ? `, resume: ${world.options}` : '')
   try {
-    await drive(h, fc.stringify(cfg), steps, steps.map(stepLabel), async () => {
+    await drive(h, options, steps, steps.map(stepLabel), async () => {
       h.start()
       await microtasks()
       h.checkState('after construction')
@@ -1090,6 +1194,7 @@ export async function runSocketModel(cfg: Config, steps: readonly Step[]): Promi
     } catch {
       // The run already failed or passed; the socket only has to let go of the page.
     }
+    made?.close()
     env.restore()
   }
 }

@@ -36,7 +36,8 @@ export const HOOKS = [
   'heartbeat.message',
   'isPong',
 ] as const
-export type Hook = (typeof HOOKS)[number]
+/** 'session' is armed only by the resumable model (resume.model.test.ts): it needs `resume`. */
+export type Hook = (typeof HOOKS)[number] | 'session'
 
 /** A call the model makes into the socket, from a step or from inside a hook. */
 export type Action =
@@ -65,6 +66,12 @@ export type Step =
   | { kind: 'providersFail'; on: boolean }
   | { kind: 'handshakeSettle'; ok: boolean }
   | { kind: 'tick'; ms: number }
+  // The resumable model's server (resume-world.ts): the application sends, the process restarts
+  // (gracefully: bye to every client; or a crash: every connection dropped), or time runs past
+  // the session window.
+  | { kind: 'sessionSend'; size: number; binary: boolean }
+  | { kind: 'restart'; crash: boolean }
+  | { kind: 'expire' }
 
 export type ReconnectConfig = {
   initialDelay: number
@@ -153,6 +160,12 @@ export function stepLabel(s: Step): string {
       return `handshake: ${s.ok ? 'resolve' : 'reject'} the pending ones`
     case 'tick':
       return `tick(${s.ms})`
+    case 'sessionSend':
+      return `server: session.send(${s.size}B${s.binary ? ', binary' : ''})`
+    case 'restart':
+      return `server: ${s.crash ? 'crash' : 'close()'} and restart (new epoch)`
+    case 'expire':
+      return 'server: time passes the session window'
   }
 }
 
@@ -177,83 +190,107 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
 const back = fc.constantFrom(0, 1)
 const timeout = fc.constantFrom(undefined, 0, 100, 1000)
 
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
+/**
+ * One step: the SteadySocket model's, or (for the resumable model) with more hooks to arm and
+ * more steps, appended so that the plain model draws exactly the sequences it always drew.
+ */
+const stepArbOf = (
+  hooks: readonly Hook[],
+  extra: readonly fc.WeightedArbitrary<Step>[],
+): fc.Arbitrary<Step> =>
+  fc.oneof(
+    {
+      weight: 20,
+      arbitrary: size.map((n): Step => ({ kind: 'call', action: { do: 'send', size: n } })),
+    },
+    {
+      weight: 2,
+      arbitrary: userCode.map((code): Step => ({ kind: 'call', action: { do: 'close', code } })),
+    },
+    { weight: 3, arbitrary: fc.constant<Step>({ kind: 'call', action: { do: 'open' } }) },
+    { weight: 5, arbitrary: fc.constant<Step>({ kind: 'call', action: { do: 'reconnect' } }) },
+    { weight: 1, arbitrary: fc.constant<Step>({ kind: 'call', action: { do: 'dispose' } }) },
+    { weight: 2, arbitrary: fc.constant<Step>({ kind: 'clearQueue' }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constantFrom('opened' as const, 'flush' as const), timeout }),
+    },
+    {
+      weight: 10,
+      arbitrary: fc.record({
+        kind: fc.constant('arm' as const),
+        hook: fc.constantFrom(...hooks),
+        action: actionArb,
+      }),
+    },
+    { weight: 6, arbitrary: fc.constant<Step>({ kind: 'accept' }) },
+    { weight: 1, arbitrary: fc.constant<Step>({ kind: 'refuse' }) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom('accept' as const, 'manual' as const, 'refuse' as const)
+        .map((mode): Step => ({ kind: 'answer', mode })),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .constantFrom(1000, 1001, 1002, 1008, 1011, 4000)
+        .map((code): Step => ({ kind: 'serverClose', code })),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constantFrom('terminate' as const, 'fail' as const), back }),
+    },
+    { weight: 4, arbitrary: fc.constant<Step>({ kind: 'stall' }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('resume' as const), back }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('drain' as const),
+        back,
+        bytes: fc.integer({ min: 1, max: 40 }),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .constantFrom('json' as const, 'garbage' as const, 'pong' as const)
+        .map((what): Step => ({ kind: 'serverSend', what })),
+    },
+    { weight: 1, arbitrary: fc.boolean().map((on): Step => ({ kind: 'pongs', on })) },
+    { weight: 2, arbitrary: fc.boolean().map((on): Step => ({ kind: 'online', on })) },
+    { weight: 1, arbitrary: fc.boolean().map((on): Step => ({ kind: 'visible', on })) },
+    { weight: 1, arbitrary: fc.constant<Step>({ kind: 'pageshow' }) },
+    { weight: 1, arbitrary: fc.boolean().map((on): Step => ({ kind: 'providersFail', on })) },
+    { weight: 2, arbitrary: fc.boolean().map((ok): Step => ({ kind: 'handshakeSettle', ok })) },
+    {
+      weight: 14,
+      arbitrary: fc
+        .constantFrom(0, 1, 1, 2, 10, 50, 200, 1000, 3000)
+        .map((ms): Step => ({ kind: 'tick', ms })),
+    },
+    ...extra,
+  )
+
+/** The steps only the resumable model takes, and the hook only it can arm. */
+export const RESUME_HOOKS: readonly Hook[] = [...HOOKS, 'session']
+export const resumeSteps: readonly fc.WeightedArbitrary<Step>[] = [
   {
-    weight: 20,
-    arbitrary: size.map((n): Step => ({ kind: 'call', action: { do: 'send', size: n } })),
+    weight: 12,
+    arbitrary: fc.record({ kind: fc.constant('sessionSend' as const), size, binary: fc.boolean() }),
   },
-  {
-    weight: 2,
-    arbitrary: userCode.map((code): Step => ({ kind: 'call', action: { do: 'close', code } })),
-  },
-  { weight: 3, arbitrary: fc.constant<Step>({ kind: 'call', action: { do: 'open' } }) },
-  { weight: 5, arbitrary: fc.constant<Step>({ kind: 'call', action: { do: 'reconnect' } }) },
-  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'call', action: { do: 'dispose' } }) },
-  { weight: 2, arbitrary: fc.constant<Step>({ kind: 'clearQueue' }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constantFrom('opened' as const, 'flush' as const), timeout }),
-  },
-  {
-    weight: 10,
-    arbitrary: fc.record({
-      kind: fc.constant('arm' as const),
-      hook: fc.constantFrom(...HOOKS),
-      action: actionArb,
-    }),
-  },
-  { weight: 6, arbitrary: fc.constant<Step>({ kind: 'accept' }) },
-  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'refuse' }) },
-  {
-    weight: 2,
-    arbitrary: fc
-      .constantFrom('accept' as const, 'manual' as const, 'refuse' as const)
-      .map((mode): Step => ({ kind: 'answer', mode })),
-  },
-  {
-    weight: 3,
-    arbitrary: fc
-      .constantFrom(1000, 1001, 1002, 1008, 1011, 4000)
-      .map((code): Step => ({ kind: 'serverClose', code })),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({ kind: fc.constantFrom('terminate' as const, 'fail' as const), back }),
-  },
-  { weight: 4, arbitrary: fc.constant<Step>({ kind: 'stall' }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('resume' as const), back }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('drain' as const),
-      back,
-      bytes: fc.integer({ min: 1, max: 40 }),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc
-      .constantFrom('json' as const, 'garbage' as const, 'pong' as const)
-      .map((what): Step => ({ kind: 'serverSend', what })),
-  },
-  { weight: 1, arbitrary: fc.boolean().map((on): Step => ({ kind: 'pongs', on })) },
-  { weight: 2, arbitrary: fc.boolean().map((on): Step => ({ kind: 'online', on })) },
-  { weight: 1, arbitrary: fc.boolean().map((on): Step => ({ kind: 'visible', on })) },
-  { weight: 1, arbitrary: fc.constant<Step>({ kind: 'pageshow' }) },
-  { weight: 1, arbitrary: fc.boolean().map((on): Step => ({ kind: 'providersFail', on })) },
-  { weight: 2, arbitrary: fc.boolean().map((ok): Step => ({ kind: 'handshakeSettle', ok })) },
-  {
-    weight: 14,
-    arbitrary: fc
-      .constantFrom(0, 1, 1, 2, 10, 50, 200, 1000, 3000)
-      .map((ms): Step => ({ kind: 'tick', ms })),
-  },
-)
+  { weight: 2, arbitrary: fc.boolean().map((crash): Step => ({ kind: 'restart', crash })) },
+  { weight: 2, arbitrary: fc.constant<Step>({ kind: 'expire' }) },
+]
 
 /** A sequence of at most `max` steps, each printed by its label. */
-export const stepsArb = (max: number): fc.Arbitrary<Step[]> =>
+export const stepsArb = (
+  max: number,
+  hooks: readonly Hook[] = HOOKS,
+  extra: readonly fc.WeightedArbitrary<Step>[] = [],
+): fc.Arbitrary<Step[]> =>
   fc.array(
-    stepArb.map((s) => printable(s, stepLabel)),
+    stepArbOf(hooks, extra).map((s) => printable(s, stepLabel)),
     // 'max': lengths spread up to `max`, not clustered around a handful of steps.
     { maxLength: max, size: 'max' },
   )
