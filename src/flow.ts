@@ -85,7 +85,8 @@ export class Flow<Out> {
         this.#write(ws, this.#direct && !session ? CONTROL : data, raw, buffered, false)
         return 'sent'
       }
-      this.#engage()
+      // A full session buffer is no backpressure episode of its own: the queue's is.
+      if (buffered > this.#high) this.#engage()
     }
     return this.#enqueue(data, raw)
   }

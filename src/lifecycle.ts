@@ -343,7 +343,6 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
     const p = this._phase
     if (p.status !== 'closing') return p
     const next = this._enter(closed(p.ws.bufferedAmount))
-    this._resume?._closed(wasClean)
     this._lastClose = { ...p.request, wasClean }
     this._announce(next, undefined, true)
     return next

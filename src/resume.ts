@@ -52,11 +52,6 @@ export class Resume<Out> {
   _waiting: WebSocketLike | null = null
   /** The connection that speaks the protocol (after `welcome`). */
   _ws: WebSocketLike | null = null
-  /**
-   * Our last `close()` sent `bye` (on the connection now closing: only `close()` leads to
-   * `closed()`): its clean close confirms everything.
-   */
-  _ended = false
   /** An acknowledgement is due: the next text frame carries it, or an ack frame ends the turn. */
   _due = false
   _timer: ReturnType<typeof setTimeout> | undefined
@@ -145,8 +140,9 @@ export class Resume<Out> {
 
   /** Our `close()`: the session ends (`bye` when `ws` speaks the protocol). */
   _bye(ws: WebSocketLike | null): void {
-    if ((this._ended = ws !== null && ws === this._ws && ws.readyState === 1))
-      put(ws!, '{"t":"bye"}')
+    // The server acknowledges what it got before it closes: until then every message stays
+    // unconfirmed (a clean close alone would not prove it read them).
+    if (ws !== null && ws === this._ws && ws.readyState === 1) put(ws, '{"t":"bye"}')
     this.#end()
   }
 
@@ -156,14 +152,6 @@ export class Resume<Out> {
    */
   #end(): void {
     this._sid = this._epoch = undefined
-  }
-
-  /** The connection closed after our `close()`: cleanly after a `bye`, the server has it all. */
-  _closed(clean: boolean): void {
-    if (clean && this._ended) {
-      this._list = []
-      this.bytes = 0
-    }
   }
 
   /**

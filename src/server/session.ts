@@ -142,6 +142,9 @@ export class ServerSession implements Session {
     } else if (f.t === 'ack') this.#acked(f.ack)
     else if (f.t === 'ping') conn.send(encodeControl({ t: 'pong' }))
     else if (f.t === 'bye') {
+      // The last word: what arrived before the bye is acknowledged, so the client knows that
+      // none of it is unconfirmed (a clean close alone would not say it: ours may cross its).
+      conn.send(encodeAck(this.#received))
       this.#end('closed')
       conn.close(1000, '')
     } else if (f.t !== 'pong') this.#violation(`${PROTOCOL}: unexpected ${f.t}`)

@@ -21,8 +21,6 @@ export type ResumeConfig = {
   window: number
   /** The server's application may send binary messages (the client has no codec to choke). */
   binary?: boolean
-  /** Judge the known deviations below too (default: RESUME_STRICT). */
-  strict?: boolean
 }
 
 /** What the world needs of the harness around it. */
@@ -57,8 +55,6 @@ type ClientSession = {
   previous: ClientSession | undefined
   /** What its latest `welcome` said. */
   resumed: boolean
-  /** `bye` was written on a connection whose clean close the client heard: the server has it all. */
-  byeClean: boolean
 }
 
 /** One session as the server's application lives it. */
@@ -91,24 +87,9 @@ type Sock = {
 
 type Control = { t?: unknown; sid?: unknown; epoch?: unknown; ack?: unknown; resumed?: unknown }
 
-/**
- * Known bug in src/resume.ts (see the report in the commit that added this): after the session
- * ends (the client's close(), or the server's bye) the client forgets `sid` but keeps `epoch` and
- * its received count, so its next hello is `{"t":"hello",…,"epoch":E,"ack":N,…}` without a `sid`,
- * which PROTOCOL.md 5.1 forbids ("Without one: …"ack":0…") and the server answers with 4461, on
- * every retry, forever. By default the bridge reports it in the log and hands the server the
- * hello the protocol asks for, so that the rest of the model still runs; RESUME_STRICT=1 makes it
- * a violation (the property then fails, e.g. on close(), then open()).
- */
-const STRICT = Boolean(process.env.RESUME_STRICT)
-// (With RESUME_STRICT=1 a clean close after the client's bye must also mean that the server read
-// the bye: a close the server or a proxy started, crossing it, does not, yet src/resume.ts
-// _closed() takes it for a confirmation of everything; the model finds that in a few hundred
-// runs, so by default only the loss it causes is judged, in the next session's unconfirmed.)
-// A second one, in src/flow.ts: while the handshake runs, send() writes past resume.maxBytes
-// (`|| this.#direct` skips the session's _room()), though PROTOCOL.md 7 says such a message "is
-// not written until acknowledgements make room". By default the bound is not judged while the
-// client's buffer holds a message written during a handshake; RESUME_STRICT=1 judges it always.
+// Writes made while the handshake runs go straight to the socket, ahead of the queue, and are
+// not held by resume.maxBytes (README: the handshake's sends are not held back): the client's
+// bound is not judged while its buffer holds one of them.
 
 export class ResumeWorld {
   readonly cfg: ResumeConfig
@@ -116,7 +97,6 @@ export class ResumeWorld {
   /** Restarts so far: the server's generation. */
   generation = 0
   readonly #host: WorldHost
-  readonly #strict: boolean
   readonly #socks = new Map<FakeWebSocket, Sock>()
   readonly #clientSessions = new Map<string, ClientSession>()
   readonly #records = new Map<string, ServerRecord>()
@@ -140,7 +120,6 @@ export class ResumeWorld {
   constructor(cfg: ResumeConfig, host: WorldHost) {
     this.cfg = cfg
     this.#host = host
-    this.#strict = cfg.strict ?? STRICT
     this.server = this.#start()
   }
 
@@ -211,7 +190,6 @@ export class ResumeWorld {
     sock.conn = c
     c.onMessage((data) => {
       const server = this.server
-      const first = !sock.link
       sock.link ??= server.accept({
         send: (frame) => c.send(typeof frame === 'string' ? frame : copy(frame)),
         close: (code, reason) => {
@@ -219,8 +197,7 @@ export class ResumeWorld {
           if (c.state === 'open') c.close(code, reason)
         },
       })
-      let frame = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)
-      if (!this.#strict && first && typeof frame === 'string') frame = this.#sessionless(frame)
+      const frame = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)
       this.#reading = c
       try {
         sock.link.receive(frame)
@@ -237,16 +214,6 @@ export class ResumeWorld {
     })
   }
 
-  /** The known bug's hello (epoch or an ack without sid), as the protocol wants it. */
-  #sessionless(frame: string): string {
-    const c = control(frame) as Record<string, unknown> | undefined
-    if (c?.t !== 'hello' || c.sid !== undefined || (c.epoch === undefined && c.ack === 0))
-      return frame
-    this.#host.note(`known bug (RESUME_STRICT=1 to fail on it): hello without sid ${frame}`)
-    delete c.epoch
-    return JSON.stringify({ ...c, ack: 0 })
-  }
-
   /** The client's native socket closed: the connection is over for the server too. */
   nativeClosed(ws: FakeWebSocket): void {
     const sock = this.#socks.get(ws)
@@ -254,26 +221,6 @@ export class ResumeWorld {
     const link = sock.link
     sock.link = undefined
     link?.closed()
-  }
-
-  /**
-   * The SDK's own close handler runs for `ws` (it was still attached): a clean close after its
-   * bye tells the client that the server has every message (nothing is unconfirmed).
-   */
-  sdkClosed(ws: FakeWebSocket, wasClean: boolean): void {
-    const sock = this.#socks.get(ws)
-    const cs = sock?.session
-    if (!sock?.bye || !wasClean || !cs) return
-    cs.byeClean = true
-    // API.md: the client's close() ends the session (the server gets end 'closed'). The client
-    // takes this clean close for that; if the server never read the bye (a close it or a proxy
-    // started crossed it), what the bye followed is lost unreported: see resume-cases.
-    const r = this.#records.get(cs.sid)
-    if (this.#strict && r && r.end !== 'closed')
-      this.#host.violate(
-        'resume',
-        `the client's close() sent bye on #${this.#host.index(ws)} and heard a clean close, but the server session ${short(cs.sid)} ${r.end ? `ended '${r.end}'` : 'goes on'} (it never read the bye)`,
-      )
   }
 
   // ── what the client wrote and read ──────────────────────────────────────────────────────────
@@ -335,7 +282,7 @@ export class ResumeWorld {
   #hello(c: Control, at: string): void {
     const last = this.#last
     const want = this.#cleared || !last ? undefined : last.sid
-    if (this.#strict && c.sid === undefined && (c.epoch !== undefined || c.ack !== 0))
+    if (c.sid === undefined && (c.epoch !== undefined || c.ack !== 0))
       this.#host.violate(
         'resume',
         `hello on ${at} without a session names epoch ${String(c.epoch)} and ack ${String(c.ack)} (PROTOCOL.md 5.1: none, and ack 0)`,
@@ -388,7 +335,6 @@ export class ResumeWorld {
           read: 0,
           previous: this.#last,
           resumed,
-          byeClean: false,
         }
         this.#clientSessions.set(c.sid, cs)
       }
@@ -432,8 +378,8 @@ export class ResumeWorld {
     for (const id of got) if (!this.#deliveredIds.has(id)) this.#host.unconfirmed(id)
     const old = cs.previous
     // PROTOCOL.md 5.3: the old session's messages the server never acknowledged (in a frame the
-    // client read), none after a bye its connection confirmed by closing cleanly.
-    const want = p.resumed || !old || old.byeClean ? [] : old.ids.slice(old.ackSeen)
+    // client read).
+    const want = p.resumed || !old ? [] : old.ids.slice(old.ackSeen)
     // Whatever the client believes, what the old server's application never got must be in it.
     const delivered = new Set(old ? this.#records.get(old.sid)?.delivered : [])
     const lost =
@@ -549,7 +495,7 @@ export class ResumeWorld {
     )?._resume
     const max = this.#clientMax
     const known = (k: { data: unknown }) => this.#duringHandshake.has(this.#host.idOf(k.data) ?? '')
-    if (r && r.bytes > max && r._list.length > 1 && (this.#strict || !r._list.some(known)))
+    if (r && r.bytes > max && r._list.length > 1 && !r._list.some(known))
       this.#host.violate(
         'bytes',
         `${where}: the client keeps ${r._list.length} unacknowledged messages, ${r.bytes} bytes (maxBytes ${max})`,

@@ -20,7 +20,6 @@ import {
   type FakeListenerOptions,
   type FakeWebSocket,
 } from '../../src/testing/index'
-import { noop } from '../../src/attempt'
 import { EPOCH, installEnv, microtasks, type Env } from './env'
 import { Ledger, type SockRecord } from './ledger'
 import type { ResumeWorld, WorldHost } from './resume-world'
@@ -315,21 +314,6 @@ export class SocketHarness {
         }
         this.#wrapped.set(fn, w)
         super.addEventListener(type, w, options)
-      }
-      // The SDK's close handler, wrapped while attached (detach() sets the no-op): the world
-      // learns which clean closes the client heard.
-      override get onclose(): FakeWebSocket['onclose'] {
-        return super.onclose
-      }
-      override set onclose(fn: FakeWebSocket['onclose']) {
-        const world = h.#world
-        super.onclose =
-          world && fn && fn !== noop
-            ? (e) => {
-                world.sdkClosed(this, e.wasClean)
-                fn.call(this, e)
-              }
-            : fn
       }
       override removeEventListener(
         type: string,

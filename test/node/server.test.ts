@@ -332,11 +332,15 @@ describe('control frames and violations', () => {
     const got: unknown[] = []
     r.sessions[0]!.on('end', (reason) => ends.push(reason))
     r.sessions[0]!.on('message', (m) => got.push(m))
+    c.ws.send(encodeText('one'))
+    c.ws.send(encodeText('two'))
     c.ws.send('{"t":"bye"}')
     c.ws.send(encodeText('after bye'))
+    // Its last word acknowledges what came before the bye: nothing of it is unconfirmed.
+    expect(await c.text()).toBe('2')
     expect((await c.closed).code).toBe(1000)
     expect(ends).toEqual(['closed'])
-    expect(got).toEqual([])
+    expect(got).toEqual(['one', 'two'])
     expect(store.size).toBe(0)
     expect(r.server.sessions.size).toBe(0)
     expect(r.sessions[0]!.send('late')).toBe(false)

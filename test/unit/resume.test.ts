@@ -300,12 +300,18 @@ describe('a reconnect', () => {
 })
 
 describe('ending', () => {
-  test('close() sends bye before the close frame; a clean close forgets every message', async () => {
+  test.each([
+    ['acknowledged before close(): nothing is unconfirmed', true, []],
+    // A browser drops what arrives after close(), the server's answer to the bye included.
+    ['not acknowledged before close(): it is unconfirmed', false, ['a']],
+  ])('close() sends bye before the close frame; a message %s', async (_, acked, unconfirmed) => {
     const { socket, server, log, connect } = await session()
     const c1 = await connect()
     c1.send(':x')
     await tick()
     socket.send('a')
+    if (acked) c1.send('1')
+    await tick()
     socket.close(4000, 'done')
     expect(c1.received.slice(1)).toEqual([':a', '{"t":"bye"}'])
     await tick()
@@ -323,7 +329,7 @@ describe('ending', () => {
     expect(log.filter(([n]) => n === 'session').at(-1)![1]).toEqual({
       id: 'S2',
       resumed: false,
-      unconfirmed: [],
+      unconfirmed,
     })
   })
 
