@@ -114,6 +114,8 @@ export class ResumeWorld {
   /** Messages written while the handshake ran (status 'connecting' after the welcome). */
   readonly #duringHandshake = new Set<string>()
   readonly #deliveredIds = new Set<string>()
+  /** Messages a session event reported unconfirmed. */
+  readonly #reportedIds = new Set<string>()
   readonly #receivedTags = new Set<string>()
   #tags = 0
 
@@ -374,8 +376,12 @@ export class ResumeWorld {
         `session event resumed: ${p.resumed}, the welcome said ${cs.resumed}`,
       )
     const got = p.unconfirmed.map((m) => this.#host.idOf(m) ?? '?')
-    // In the ledger, an unconfirmed message the server did get counts as delivered once.
-    for (const id of got) if (!this.#deliveredIds.has(id)) this.#host.unconfirmed(id)
+    // In the ledger an unconfirmed message counts once, whether or not the server got it, before
+    // the report or after it (PROTOCOL.md 5.3: the server may or may not have received it).
+    for (const id of got) {
+      if (!this.#deliveredIds.has(id)) this.#host.unconfirmed(id)
+      this.#reportedIds.add(id)
+    }
     const old = cs.previous
     // PROTOCOL.md 5.3: the old session's messages the server never acknowledged (in a frame the
     // client read).
@@ -435,7 +441,7 @@ export class ResumeWorld {
   #serverMessage(r: ServerRecord, data: string | Buffer): void {
     const id = this.#host.idOf(typeof data === 'string' ? data : data.toString())
     const c = this.#reading
-    if (c) this.#host.delivered(id, c.socket)
+    if (c && !(id !== undefined && this.#reportedIds.has(id))) this.#host.delivered(id, c.socket)
     if (id === undefined) return
     if (this.#deliveredIds.has(id))
       this.#host.violate('duplicate', `the server's application got ${id} twice`)
