@@ -134,11 +134,10 @@
       // A sid is a credential (PROTOCOL.md): the page shows only enough of it to tell two apart.
       const sid = `${id.slice(0, 6)}…`
       const detail = resumed
-        ? `${sid} resumed: both sides replay what the other did not acknowledge`
-        : `${sid} new` +
-          (unconfirmed.length
-            ? `: the old session is gone, ${plural(unconfirmed.length, 'message')} unconfirmed (not re-sent)`
-            : '')
+        ? `${sid} resumed: each side replays what the other has not acknowledged`
+        : unconfirmed.length
+          ? `${sid} new: the old session is gone, its unconfirmed messages are not re-sent`
+          : `${sid} new`
       logEvent('session', `${detail} · unconfirmed ${unconfirmed.length}`, {
         resumed: String(resumed),
         unconfirmed: unconfirmed.length,
@@ -522,6 +521,7 @@
       $(`cmp-${mode}-sent`).textContent = m.sent.toLocaleString('en')
       $(`cmp-${mode}-echoed`).textContent = (m.delivered + m.recovered).toLocaleString('en')
       $(`cmp-${mode}-lost`).textContent = m.lost.toLocaleString('en')
+      $(`cmp-${mode}-lost`).dataset.zero = String(m.lost === 0)
       $(`cmp-${mode}`).dataset.current = String(mode === (resumeOn ? 'resume' : 'plain'))
     }
     $('ledger-note').textContent = ledgerNote(c)
@@ -710,7 +710,7 @@
       location.search = params.toString()
       return
     }
-    history.replaceState(null, '', `?${params}`)
+    window.history.replaceState(null, '', `?${params}`)
     const old = socket
     userClose(() => old.dispose())
     ledger.abandoned()
