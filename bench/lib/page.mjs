@@ -174,8 +174,8 @@ async function receiveThroughput(lib, n, path = '/blast') {
  * is measured as the others' (pre-encoded frames from a minimal peer, /r/blast-raw), and also
  * from the real resumable() server (`receiveServer`), which numbers and writes each message.
  */
-async function throughput({ rounds, n, resume = true }) {
-  const libs = resume ? [...LIBS, RESUME] : LIBS
+async function throughput({ rounds, n, resume = true, only = LIBS }) {
+  const libs = resume ? [...only, RESUME] : only
   const send = Object.fromEntries(libs.map((l) => [l, []]))
   const receive = Object.fromEntries(libs.map((l) => [l, []]))
   const receiveServer = { [RESUME]: [] }
