@@ -1,8 +1,8 @@
 // Benchmarks side by side in real Chromium: steadysocket, its peers and the native WebSocket.
 //
-//   node bench/run.mjs            full run (about 4 minutes on a 2-core machine)
+//   node bench/run.mjs            full run (about 6 minutes on a 2-core machine)
 //   node bench/run.mjs --quick    fewer rounds, shorter transfers, per-library scenarios run in
-//                                 parallel (about 40 s); figures are rougher
+//                                 parallel (about 90 s); figures are rougher
 //   --only=cost,chaos             a subset of: size queue send cost throughput overhead burst large
 //                                 offline reconnect chaos leak (results then go to
 //                                 bench/results/partial.*)
@@ -87,12 +87,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length])
 
 // The whole run is bounded: a wedged browser or page cannot hold it forever.
+// (The resume rows added about 40 s to a full run and 20 s to --quick; a loaded machine adds more.)
 const watchdog = setTimeout(
   () => {
-    console.error(`bench: still running after ${quick ? 120 : 480} s, giving up`)
+    console.error(`bench: still running after ${quick ? 180 : 600} s, giving up`)
     process.exit(2)
   },
-  (quick ? 120 : 480) * 1000,
+  (quick ? 180 : 600) * 1000,
 )
 watchdog.unref()
 
