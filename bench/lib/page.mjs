@@ -193,6 +193,12 @@ async function throughput({ rounds, n, resume = true, only = LIBS }) {
   return { send, receive, ...(resume ? { receiveServer } : {}) }
 }
 
+/** One send or receive throughput run of one library (bench/profile-resume.mjs times its CPU). */
+async function throughputOne({ lib, direction, n, path }) {
+  await rpc('ready')
+  return direction === 'send' ? sendThroughput(lib, n) : receiveThroughput(lib, n, path)
+}
+
 /**
  * The wire cost of `resume`: plain SteadySocket and RESUME each send `n` 64-byte messages (text,
  * then binary on a new connection), then receive `n`; the server counts what it read and the
@@ -375,7 +381,18 @@ async function leak({ lib, id, cycles, warm, capMs }) {
   return { heap0, heap1, heap2, cycles: c.opens - warm, completed, ms, ...server }
 }
 
-const SCENARIOS = { cost, throughput, overhead, burst, large, offline, reconnect, chaos, leak }
+const SCENARIOS = {
+  cost,
+  throughput,
+  throughputOne,
+  overhead,
+  burst,
+  large,
+  offline,
+  reconnect,
+  chaos,
+  leak,
+}
 
 async function main() {
   let result
