@@ -43,7 +43,13 @@ const CASES = [
   { name: 'send', lib: RESUME, direction: 'send' },
   { name: 'receive, pre-encoded', lib: 'steadysocket', direction: 'receive', path: '/blast' },
   { name: 'receive, pre-encoded', lib: RESUME, direction: 'receive', path: '/blast-raw' },
-  { name: 'receive from resumable()', lib: RESUME, direction: 'receive', path: '/blast' },
+  {
+    name: 'receive, ws.send() each',
+    lib: 'steadysocket',
+    direction: 'receive',
+    path: '/blast-send',
+  },
+  { name: 'receive, ws.send() each', lib: RESUME, direction: 'receive', path: '/blast' },
 ]
 
 console.log(`n = ${n}, load average ${loadavg()[0].toFixed(2)}; CPU in µs per message`)

@@ -172,13 +172,14 @@ async function receiveThroughput(lib, n, path = '/blast') {
 /**
  * Every library, and SteadySocket with `resume` (RESUME) in the same rotation. RESUME's receive
  * is measured as the others' (pre-encoded frames from a minimal peer, /r/blast-raw), and also
- * from the real resumable() server (`receiveServer`), which numbers and writes each message.
+ * from the real resumable() server (`receiveServer`), which numbers and writes each message,
+ * against the plain SteadySocket fed by a server that ws.send()s each message (/blast-send).
  */
 async function throughput({ rounds, n, resume = true, only = LIBS }) {
   const libs = resume ? [...only, RESUME] : only
   const send = Object.fromEntries(libs.map((l) => [l, []]))
   const receive = Object.fromEntries(libs.map((l) => [l, []]))
-  const receiveServer = { [RESUME]: [] }
+  const receiveServer = { steadysocket: [], [RESUME]: [] }
   for (const lib of libs) await sendThroughput(lib, n / 10) // warm-up
   if (resume) await receiveThroughput(RESUME, n / 10, '/blast-raw')
   for (let r = 0; r < rounds; r++) {
@@ -188,6 +189,9 @@ async function throughput({ rounds, n, resume = true, only = LIBS }) {
         receive[lib].push(await receiveThroughput(lib, n, '/blast-raw'))
         receiveServer[lib].push(await receiveThroughput(lib, n, '/blast'))
       } else receive[lib].push(await receiveThroughput(lib, n))
+      // The plain counterpart of RESUME's receive from resumable(): ws.send() per message.
+      if (lib === 'steadysocket' && resume)
+        receiveServer[lib].push(await receiveThroughput(lib, n, '/blast-send'))
     }
   }
   return { send, receive, ...(resume ? { receiveServer } : {}) }

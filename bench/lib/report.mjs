@@ -207,7 +207,9 @@ function analyseResume(raw, out) {
       n: raw.config.throughput.n,
       send: side(t.send[RESUME], t.send.steadysocket),
       receive: side(t.receive[RESUME], t.receive.steadysocket),
-      receiveServer: t.receiveServer ? side(t.receiveServer[RESUME], t.receive.steadysocket) : null,
+      receiveServer: t.receiveServer?.steadysocket?.length
+        ? side(t.receiveServer[RESUME], t.receiveServer.steadysocket)
+        : null,
     }
   }
   if (raw.overhead) {
@@ -669,7 +671,12 @@ function renderResume(r) {
     rows.push(row(`send ${num(t.n)} × 64 B`, t.send))
     rows.push(row(`receive ${num(t.n)} × 64 B, pre-encoded frames`, t.receive))
     if (t.receiveServer)
-      rows.push(row(`receive ${num(t.n)} × 64 B from resumable()`, t.receiveServer))
+      rows.push(
+        row(
+          `receive ${num(t.n)} × 64 B, one ws.send() per message / from resumable()`,
+          t.receiveServer,
+        ),
+      )
   }
   if (x.chaos) {
     const c = (l) =>
@@ -687,7 +694,7 @@ function renderResume(r) {
   if (x.throughput) {
     out.push(
       'Throughput is measured as in "Throughput, end to end", in the same rotation as the other libraries; the ratio is taken round by round against the plain SteadySocket. ' +
-        "Send: the server is `resumable()` (it counts session messages, acknowledges them, answers 'done'). Receive, pre-encoded: a minimal peer answers the `hello` and writes the frames (`:` + 64 bytes) at once, as the plain row's server does, so both rows time the client alone; from resumable(): the real server `session.send()`s each message (its numbering and writes share the machine's 2 cores with Chromium).",
+        "Send: the server is `resumable()` (it counts session messages, acknowledges them, answers 'done'). Receive, pre-encoded: a minimal peer answers the `hello` and writes the frames (`:` + 64 bytes) at once, as the plain row's server does, so both rows time the client alone. Receive, one ws.send() per message: the plain socket from a `ws` server that calls `ws.send()` for each message, the resumable one from the real `resumable()` server, which `session.send()`s each (numbers it, keeps it until acknowledged, writes it); the servers' work shares the machine's 2 cores with Chromium.",
     )
     out.push('')
   }

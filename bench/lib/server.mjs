@@ -3,6 +3,7 @@
 //   /sink               discards everything
 //   /count?n=N          counts messages, answers 'done' at the N-th
 //   /blast              on 'go:N', writes N 64-byte text frames at once (pre-encoded)
+//   /blast-send         on 'go:N', ws.send()s N 64-byte texts (a server's per-message cost included)
 //   /slow?total=B&rate=R  a slow reader: reads at most R bytes/s (pauses the TCP socket),
 //                       answers 'done' once B bytes arrived
 //   /rec?id=ID          records sequence numbers per id, terminates on 'kill', obeys faults
@@ -103,6 +104,15 @@ export function createRoutes() {
           if (m) tcp.write(blastFrames(Number(m[1])))
         })
         return
+      case '/blast-send': {
+        // As /r/blast through resumable(): one ws.send() per message, the server's cost included.
+        const text = 'y'.repeat(MSG_BYTES)
+        ws.on('message', (data) => {
+          const m = /^go:(\d+)$/.exec(String(data))
+          if (m) for (let i = Number(m[1]); i > 0; i--) ws.send(text)
+        })
+        return
+      }
       case '/slow': {
         const total = Number(q.get('total'))
         const rate = Number(q.get('rate'))
