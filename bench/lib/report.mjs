@@ -224,6 +224,11 @@ function analyseResume(raw, out) {
       const wire = (x, a, b) => (d(x[a], x[b], 'tcpRead') + d(x[a], x[b], 'tcpWritten')) / x.n
       res.overhead[kind] = {
         n,
+        // Once per connection: the hello and the welcome (and 2 bytes of the upgrade's /r/ path).
+        perConnection: {
+          clientToServer: r.s0.tcpRead - p.s0.tcpRead,
+          serverToClient: r.s0.tcpWritten - p.s0.tcpWritten,
+        },
         send: {
           plainWire: wire(p, 's0', 's1'),
           resumeWire: wire(r, 's0', 's1'),
@@ -703,6 +708,11 @@ function renderResume(r) {
     out.push(
       `Bytes on the wire: ${num(n)} messages of 64 bytes sent, then ${num(n)} received, text and binary, on one connection per case; the server counts the frames and payload it reads and its TCP socket's bytes read and written (frame headers and masks included, the hello and the handshake not: they fall before the first snapshot). ` +
         '"wire per message" is both directions together (a message, and what travels back for it), plain and resumable.',
+    )
+    out.push('')
+    const once = Object.values(x.overhead)[0].perConnection
+    out.push(
+      `Once per connection, the greeting: ${num(once.clientToServer)} more bytes from the client (the \`hello\`, and 2 bytes of the upgrade request's \`/r/\` path) and ${num(once.serverToClient)} more from the server (the \`welcome\`).`,
     )
     out.push('')
     const b = (v) => `${num(v, 2)} B`
