@@ -1,10 +1,14 @@
 // Benchmarks side by side in real Chromium: steadysocket, its peers and the native WebSocket.
 //
-//   node bench/run.mjs            full run (about 4 minutes on a 2-core machine)
+//   node bench/run.mjs            full run (about 6 minutes on a 2-core machine)
 //   node bench/run.mjs --quick    fewer rounds, shorter transfers, per-library scenarios run in
-//                                 parallel (about 40 s); figures are rougher
-//   --only=cost,chaos             a subset of: size queue send cost throughput burst large offline
-//                                 reconnect chaos leak (results then go to bench/results/partial.*)
+//                                 parallel (about 90 s); figures are rougher
+//   --only=cost,chaos             a subset of: size queue send cost throughput overhead burst large
+//                                 offline reconnect chaos leak (results then go to
+//                                 bench/results/partial.*)
+//
+// SteadySocket with `resume: true` (RESUME, against resumable() from dist/server.js) runs in the
+// throughput and chaos scenarios next to the plain one, and alone in `overhead` (bytes on the wire).
 //
 // Chromium is spawned directly and driven over a DevTools pipe at the browser level only (create
 // and close targets): no page is attached to, so no DevTools agent instruments the WebSockets
@@ -16,7 +20,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { launch } from './lib/chromium.mjs'
-import { LIBS } from './lib/libs.mjs'
+import { LIBS, RESUME } from './lib/libs.mjs'
 import { queueBench } from './lib/queue-bench.mjs'
 import { sendBench } from './lib/send-bench.mjs'
 import { renderChart } from './lib/chart.mjs'
@@ -34,6 +38,7 @@ const ALL = [
   'send',
   'cost',
   'throughput',
+  'overhead',
   'burst',
   'large',
   'offline',
@@ -49,6 +54,7 @@ const CONFIG = quick
   ? {
       cost: { rounds: 8, batch: 1000, dispatchRounds: 6, dispatchN: 10000, warm: 1 },
       throughput: { rounds: 1, n: 10_000 },
+      overhead: { n: 2000 },
       burst: { rounds: 3, n: 100_000, chunks: 1024 },
       large: { rounds: 1, total: 8 * MiB, chunk: 64 * 1024, rate: 32 * MiB },
       offline: { rounds: 1, n: 10_000, preMs: 300, downMs: 300, parallel: true },
@@ -61,6 +67,7 @@ const CONFIG = quick
   : {
       cost: { rounds: 30, batch: 2000, dispatchRounds: 30, dispatchN: 20000, warm: 3 },
       throughput: { rounds: 2, n: 100_000 },
+      overhead: { n: 10_000 },
       burst: { rounds: 5, n: 100_000, chunks: 1024 },
       large: { rounds: 2, total: 64 * MiB, chunk: 64 * 1024, rate: 32 * MiB },
       offline: { rounds: 2, n: 10_000, preMs: 300, downMs: 500, parallel: false },
@@ -80,12 +87,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length])
 
 // The whole run is bounded: a wedged browser or page cannot hold it forever.
+// (The resume rows added about 40 s to a full run and 20 s to --quick; a loaded machine adds more.)
 const watchdog = setTimeout(
   () => {
-    console.error(`bench: still running after ${quick ? 120 : 480} s, giving up`)
+    console.error(`bench: still running after ${quick ? 180 : 600} s, giving up`)
     process.exit(2)
   },
-  (quick ? 120 : 480) * 1000,
+  (quick ? 180 : 600) * 1000,
 )
 watchdog.unref()
 
@@ -175,7 +183,25 @@ if (browserScenarios.length > 0) {
     // ------------------------------------------------------------ end-to-end throughput
     if (only.includes('throughput')) {
       log(`throughput: ${CONFIG.throughput.n} × 64 B each way, all libraries in one tab`)
-      raw.throughput = await runJob('throughput', CONFIG.throughput, { timeoutMs: 180_000 })
+      raw.throughput = await runJob('throughput', CONFIG.throughput, { timeoutMs: 240_000 })
+    }
+
+    // ------------------------------------------------------------ bytes on the wire of resume
+    if (only.includes('overhead')) {
+      log(
+        `overhead: ${CONFIG.overhead.n} × 64 B each way, text and binary, with and without resume`,
+      )
+      raw.overhead = await runJob('overhead', CONFIG.overhead, {
+        timeoutMs: 120_000,
+        handlers: {
+          // Once the server has `messagesIn` messages, and its last acknowledgement went out.
+          snap: async ({ id, messagesIn }) => {
+            await until(() => server.routes.bytes(id).messagesIn >= messagesIn, 20_000)
+            await sleep(300)
+            return server.routes.bytes(id)
+          },
+        },
+      })
     }
 
     // ------------------------------------------------------------ naive bursts
@@ -314,7 +340,7 @@ if (browserScenarios.length > 0) {
       log(
         `chaos: ${c.n} sends over ~${windowMs} ms, faults ${schedule.map((f) => `${f.kind}@${f.at}`).join(' ')}`,
       )
-      raw.chaos = await perLib(LIBS, c.rounds, c.parallel, async (lib, round) => {
+      raw.chaos = await perLib([...LIBS, RESUME], c.rounds, c.parallel, async (lib, round) => {
         const id = `chaos-${lib}-${round}`
         let startAt = 0
         const timers = []

@@ -12,7 +12,7 @@ import PartySocketWS from 'partysocket/ws'
 import sockette from 'sockette'
 import { ArrayQueue, ConstantBackoff, Websocket as WsTs, WebsocketEvent } from 'websocket-ts'
 
-export { LIBS } from './libs.mjs'
+export { LIBS, RESUME } from './libs.mjs'
 
 export const NativeWebSocket = globalThis.WebSocket
 
@@ -72,10 +72,16 @@ export function connect(lib, url, mode, hooks = {}) {
       }
       return c
     }
-    case 'steadysocket': {
+    case 'steadysocket':
+    case 'steadysocket-resume': {
       const options = { WebSocket: CapturingWebSocket }
       if (fast) options.reconnect = { delay: () => 0 }
       if (steady) options.reconnect = { delay: () => 100 }
+      // The same endpoint spoken through resumable() on the server (resume-routes.mjs).
+      if (lib === 'steadysocket-resume') {
+        options.resume = true
+        url = url.replace(/^(wss?:\/\/[^/]+)\//, '$1/r/')
+      }
       const s = new SteadySocket(url, options)
       s.on('open', opened)
       s.on('message', onMessage)

@@ -1,6 +1,6 @@
 // The results as one SVG: a grid of small horizontal bar charts, one per measurement, with
 // min–max whiskers where there were repetitions. Hand-written SVG, no chart library.
-import { LIBS } from './libs.mjs'
+import { LIBS, RESUME } from './libs.mjs'
 
 const W = 980
 const COLS = 2
@@ -10,7 +10,9 @@ const HEAD = 44
 const LABEL_W = 168
 const VALUE_W = 86
 const BAR_W = PANEL_W - LABEL_W - VALUE_W - 24
-const COLOR = { steadysocket: '#2563eb', native: '#374151' }
+const COLOR = { steadysocket: '#2563eb', native: '#374151', [RESUME]: '#0d9488' }
+/** Row labels that differ from the library's id. */
+const NAME = { [RESUME]: 'steadysocket, resume' }
 const GREY = '#9ca3af'
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
@@ -46,7 +48,9 @@ function panel(
     const ry = HEAD + i * ROW_H
     const color = COLOR[r.lib] ?? GREY
     const bold = r.lib === 'steadysocket' ? ' font-weight="600"' : ''
-    out.push(text(LABEL_W - 6, ry + 12, r.lib, `text-anchor="end" font-size="11.5"${bold}`))
+    out.push(
+      text(LABEL_W - 6, ry + 12, NAME[r.lib] ?? r.lib, `text-anchor="end" font-size="11.5"${bold}`),
+    )
     if (r.segments) {
       let at = 0
       for (const s of r.segments) {
@@ -125,12 +129,18 @@ export function renderChart(r) {
     panels.push({
       title: `Send throughput, ${fmt(r.throughput.n)} × 64 B`,
       note: 'msg/s until the server has all (higher is faster; ±20 % run to run)',
-      rows: LIBS.map((l) => bar(l, r.throughput.send[l].msgPerS)),
+      rows: [
+        ...LIBS.map((l) => bar(l, r.throughput.send[l].msgPerS)),
+        ...(r.resume?.throughput ? [bar(RESUME, r.resume.throughput.send.resume)] : []),
+      ],
     })
     panels.push({
       title: `Receive throughput, ${fmt(r.throughput.n)} × 64 B`,
       note: 'msg/s to the library’s message callback (higher is faster)',
-      rows: LIBS.map((l) => bar(l, r.throughput.receive[l].msgPerS)),
+      rows: [
+        ...LIBS.map((l) => bar(l, r.throughput.receive[l].msgPerS)),
+        ...(r.resume?.throughput ? [bar(RESUME, r.resume.throughput.receive.resume)] : []),
+      ],
     })
   }
   if (r.large) {
@@ -148,7 +158,7 @@ export function renderChart(r) {
       title: `Chaos: ${fmt(n)} sends, same seeded faults for each`,
       note: 'delivered (green) / reported to the caller (amber) / lost silently (red)',
       max: n,
-      rows: LIBS.map((l) => {
+      rows: Object.keys(r.chaos.libs).map((l) => {
         const x = r.chaos.libs[l]
         const d = x.delivered.median ?? 0
         const rep = x.reported.median ?? 0

@@ -7,3 +7,7 @@ export const LIBS = [
   'sockette',
   'websocket-ts',
 ]
+
+/** SteadySocket with `resume: true` against resumable() (bench/lib/resume-routes.mjs): measured
+ * against the plain SteadySocket in the throughput, overhead and chaos scenarios, not a peer. */
+export const RESUME = 'steadysocket-resume'

@@ -1,7 +1,7 @@
 // Browser side: the scenarios a page runs. The page fetches its job, runs it, and posts the result
 // back over HTTP; `rpc()` lets a scenario wait on the orchestrator (server up, faults started…).
 // Every wait is bounded.
-import { connect, LIBS } from './adapters.mjs'
+import { connect, LIBS, RESUME } from './adapters.mjs'
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const MSG = 'x'.repeat(64)
@@ -152,11 +152,13 @@ async function sendThroughput(lib, n, naive = false, message = MSG) {
   return { ms, loop, queued, rate: (n / ms) * 1000 }
 }
 
-async function receiveThroughput(lib, n) {
+/** `path`: '/blast' (pre-encoded frames), or for RESUME '/blast' through resumable() and
+ * '/blast-raw' (pre-encoded resumable frames, as /blast). */
+async function receiveThroughput(lib, n, path = '/blast') {
   let count = 0
   let done
   const got = new Promise((r) => (done = r))
-  const c = await openLib(lib, `${wsBase}/blast`, 'defaults', {
+  const c = await openLib(lib, `${wsBase}${path}`, 'defaults', {
     onMessage: () => ++count === n && done(),
   })
   const t0 = performance.now()
@@ -167,17 +169,70 @@ async function receiveThroughput(lib, n) {
   return { ms, rate: (n / ms) * 1000 }
 }
 
-async function throughput({ rounds, n }) {
-  const send = Object.fromEntries(LIBS.map((l) => [l, []]))
-  const receive = Object.fromEntries(LIBS.map((l) => [l, []]))
-  for (const lib of LIBS) await sendThroughput(lib, n / 10) // warm-up
+/**
+ * Every library, and SteadySocket with `resume` (RESUME) in the same rotation. RESUME's receive
+ * is measured as the others' (pre-encoded frames from a minimal peer, /r/blast-raw), and also
+ * from the real resumable() server (`receiveServer`), which numbers and writes each message,
+ * against the plain SteadySocket fed by a server that ws.send()s each message (/blast-send).
+ */
+async function throughput({ rounds, n, resume = true, only = LIBS }) {
+  const libs = resume ? [...only, RESUME] : only
+  const send = Object.fromEntries(libs.map((l) => [l, []]))
+  const receive = Object.fromEntries(libs.map((l) => [l, []]))
+  const receiveServer = { steadysocket: [], [RESUME]: [] }
+  for (const lib of libs) await sendThroughput(lib, n / 10) // warm-up
+  if (resume) await receiveThroughput(RESUME, n / 10, '/blast-raw')
   for (let r = 0; r < rounds; r++) {
-    for (const lib of rotate(LIBS, r)) {
+    for (const lib of rotate(libs, r)) {
       send[lib].push(await sendThroughput(lib, n))
-      receive[lib].push(await receiveThroughput(lib, n))
+      if (lib === RESUME) {
+        receive[lib].push(await receiveThroughput(lib, n, '/blast-raw'))
+        receiveServer[lib].push(await receiveThroughput(lib, n, '/blast'))
+      } else receive[lib].push(await receiveThroughput(lib, n))
+      // The plain counterpart of RESUME's receive from resumable(): ws.send() per message.
+      if (lib === 'steadysocket' && resume)
+        receiveServer[lib].push(await receiveThroughput(lib, n, '/blast-send'))
     }
   }
-  return { send, receive }
+  return { send, receive, ...(resume ? { receiveServer } : {}) }
+}
+
+/** One send or receive throughput run of one library (bench/profile-resume.mjs times its CPU). */
+async function throughputOne({ lib, direction, n, path }) {
+  await rpc('ready')
+  return direction === 'send' ? sendThroughput(lib, n) : receiveThroughput(lib, n, path)
+}
+
+/**
+ * The wire cost of `resume`: plain SteadySocket and RESUME each send `n` 64-byte messages (text,
+ * then binary on a new connection), then receive `n`; the server counts what it read and the
+ * kernel's byte counts at each step (the orchestrator's `snap`).
+ */
+async function overhead({ n, kinds = ['text', 'binary'] }) {
+  const out = {}
+  for (const kind of kinds) {
+    const message = kind === 'text' ? MSG : new Uint8Array(64).fill(7)
+    for (const lib of ['steadysocket', RESUME]) {
+      const id = `bytes-${lib}-${kind}`
+      let received = 0
+      const c = await openLib(lib, `${wsBase}/bytes?id=${id}`, 'defaults', {
+        onMessage: () => received++,
+      })
+      await sleep(300) // the welcome's exchange is over
+      const s0 = await rpc('snap', { id, messagesIn: 0 })
+      for (let i = 0; i < n; i++) {
+        if (c.send(message) === 'queued') await withTimeout(c.drained(), 30_000, 'drain')
+      }
+      const s1 = await rpc('snap', { id, messagesIn: n })
+      c.send(kind === 'text' ? `go:${n}` : `go-bin:${n}`)
+      if (!(await waitFor(() => received >= n, 30_000))) throw new Error(`${lib}: receive`)
+      await sleep(300) // the last acknowledgement (due within 100 ms)
+      const s2 = await rpc('snap', { id, messagesIn: n })
+      await closeLib(c)
+      out[`${lib}|${kind}`] = { s0, s1, s2, n }
+    }
+  }
+  return out
 }
 
 /**
@@ -330,7 +385,18 @@ async function leak({ lib, id, cycles, warm, capMs }) {
   return { heap0, heap1, heap2, cycles: c.opens - warm, completed, ms, ...server }
 }
 
-const SCENARIOS = { cost, throughput, burst, large, offline, reconnect, chaos, leak }
+const SCENARIOS = {
+  cost,
+  throughput,
+  throughputOne,
+  overhead,
+  burst,
+  large,
+  offline,
+  reconnect,
+  chaos,
+  leak,
+}
 
 async function main() {
   let result

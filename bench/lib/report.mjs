@@ -1,6 +1,6 @@
 // Turns the raw measurements into the figures (median, min, max over repetitions; ratios to
 // native within the same round) and renders them as Markdown.
-import { LIBS } from './libs.mjs'
+import { LIBS, RESUME } from './libs.mjs'
 import { median, ratios, summary } from './stats.mjs'
 
 const PEERS = LIBS.filter((l) => l !== 'native')
@@ -152,7 +152,7 @@ export function analyse(raw) {
       n: raw.config.chaos.n,
       seed: raw.config.chaos.seed,
       schedule: raw.chaosSchedule,
-      libs: map(LIBS, (l) => {
+      libs: map(raw.chaos[RESUME] ? [...LIBS, RESUME] : LIBS, (l) => {
         const runs = ok(raw.chaos[l])
         const s = (f) => summary(pick(runs, f))
         return {
@@ -168,6 +168,8 @@ export function analyse(raw) {
       }),
     }
   }
+  const resume = analyseResume(raw, out)
+  if (resume) out.resume = resume
   if (raw.leak) {
     out.leak = map(LIBS, (l) => {
       const x = ok(raw.leak[l])[0]
@@ -185,6 +187,73 @@ export function analyse(raw) {
     })
   }
   return out
+}
+
+/**
+ * SteadySocket with `resume` against the plain one: throughput ratios within each round, the
+ * bytes on the wire per message, and the chaos figures side by side. Null when none was measured.
+ */
+function analyseResume(raw, out) {
+  const t = raw.throughput
+  const res = {}
+  if (t?.send?.[RESUME]) {
+    const rates = (runs) => runs.map((x) => x.rate)
+    const side = (runs, plain) => ({
+      plain: summary(rates(plain)),
+      resume: summary(rates(runs)),
+      ratio: summary(ratios(rates(runs), rates(plain))),
+    })
+    res.throughput = {
+      n: raw.config.throughput.n,
+      send: side(t.send[RESUME], t.send.steadysocket),
+      receive: side(t.receive[RESUME], t.receive.steadysocket),
+      receiveServer: t.receiveServer?.steadysocket?.length
+        ? side(t.receiveServer[RESUME], t.receiveServer.steadysocket)
+        : null,
+    }
+  }
+  if (raw.overhead) {
+    const d = (a, b, k) => b[k] - a[k]
+    res.overhead = {}
+    for (const kind of ['text', 'binary']) {
+      const p = raw.overhead[`steadysocket|${kind}`]
+      const r = raw.overhead[`${RESUME}|${kind}`]
+      if (!p || !r) continue
+      const n = r.n
+      // Both directions of each phase: a message's own bytes, and what travels back for it.
+      const wire = (x, a, b) => (d(x[a], x[b], 'tcpRead') + d(x[a], x[b], 'tcpWritten')) / x.n
+      res.overhead[kind] = {
+        n,
+        // Once per connection: the hello and the welcome (and 2 bytes of the upgrade's /r/ path).
+        perConnection: {
+          clientToServer: r.s0.tcpRead - p.s0.tcpRead,
+          serverToClient: r.s0.tcpWritten - p.s0.tcpWritten,
+        },
+        send: {
+          plainWire: wire(p, 's0', 's1'),
+          resumeWire: wire(r, 's0', 's1'),
+          // Payload bytes the server read past the messages' own (the `:` of text).
+          headerBytes: (d(r.s0, r.s1, 'payloadIn') - d(r.s0, r.s1, 'messageBytesIn')) / n,
+          // The server's acknowledgements, frames included, per message.
+          ackWire: d(r.s0, r.s1, 'tcpWritten') / n,
+        },
+        receive: {
+          plainWire: wire(p, 's1', 's2'),
+          resumeWire: wire(r, 's1', 's2'),
+          // The server writes the same frames plus the header: the difference is the header.
+          headerBytes: (d(r.s1, r.s2, 'tcpWritten') - d(p.s1, p.s2, 'tcpWritten')) / n,
+          // The client's acknowledgements (frames included; less the one 'go' frame) per message.
+          ackWire: (d(r.s1, r.s2, 'tcpRead') - d(p.s1, p.s2, 'tcpRead') - 1) / n,
+          ackFrames: d(r.s1, r.s2, 'framesIn') - 1,
+          ackPayload: (d(r.s1, r.s2, 'payloadIn') - d(p.s1, p.s2, 'payloadIn') - 1) / n,
+        },
+      }
+    }
+  }
+  if (out.chaos?.libs?.[RESUME]) {
+    res.chaos = { plain: out.chaos.libs.steadysocket, resume: out.chaos.libs[RESUME] }
+  }
+  return Object.keys(res).length ? res : null
 }
 
 // ---------------------------------------------------------------- Markdown
@@ -356,6 +425,7 @@ export function renderMarkdown(r) {
     )
     out.push('')
   }
+  if (r.resume) out.push(...renderResume(r))
   if (r.burst) {
     const m = r.burst.messages
     const b = r.burst.bytes
@@ -494,10 +564,10 @@ export function renderMarkdown(r) {
           'out of order',
           'connections',
         ],
-        LIBS.map((l) => {
+        Object.keys(r.chaos.libs).map((l) => {
           const x = r.chaos.libs[l]
           return [
-            l,
+            l === RESUME ? 'steadysocket, `resume: true`' : l,
             range(x.delivered),
             range(x.reported),
             range(x.lost),
@@ -582,4 +652,101 @@ export function renderMarkdown(r) {
     out.push('')
   }
   return out.join('\n')
+}
+
+/** The `resume` section: SteadySocket with and without resumable sessions, side by side. */
+function renderResume(r) {
+  const out = []
+  const x = r.resume
+  out.push('## Resumable sessions: `resume: true` against the plain SteadySocket')
+  out.push('')
+  out.push(
+    'SteadySocket with `resume: true` against `resumable()` from `steadysocket/server` (dist/server.js, defaults: `maxBytes` 1 MiB, acknowledgements after 32 messages, a quarter of `max` or 100 ms), next to the plain SteadySocket on the plain endpoints, in the same run and tab.',
+  )
+  out.push('')
+  const rows = []
+  if (x.throughput) {
+    const t = x.throughput
+    const row = (name, s) => [
+      name,
+      range(s.plain, 0, ' msg/s'),
+      range(s.resume, 0, ' msg/s'),
+      range(s.ratio, 2, '×'),
+    ]
+    rows.push(row(`send ${num(t.n)} × 64 B`, t.send))
+    rows.push(row(`receive ${num(t.n)} × 64 B, pre-encoded frames`, t.receive))
+    if (t.receiveServer)
+      rows.push(
+        row(
+          `receive ${num(t.n)} × 64 B, one ws.send() per message / from resumable()`,
+          t.receiveServer,
+        ),
+      )
+  }
+  if (x.chaos) {
+    const c = (l) =>
+      `${range(l.delivered)} / ${range(l.reported)} / ${range(l.lost)}` +
+      (l.duplicates.median ? `, ${range(l.duplicates)} duplicated` : '')
+    rows.push([
+      `chaos: delivered / reported / lost of ${num(r.chaos.n)}`,
+      c(x.chaos.plain),
+      c(x.chaos.resume),
+      '',
+    ])
+  }
+  out.push(table(['', 'plain', '`resume: true`', 'ratio'], rows))
+  out.push('')
+  if (x.throughput) {
+    out.push(
+      'Throughput is measured as in "Throughput, end to end", in the same rotation as the other libraries; the ratio is taken round by round against the plain SteadySocket. ' +
+        "Send: the server is `resumable()` (it counts session messages, acknowledges them, answers 'done'). Receive, pre-encoded: a minimal peer answers the `hello` and writes the frames (`:` + 64 bytes) at once, as the plain row's server does, so both rows time the client alone. Receive, one ws.send() per message: the plain socket from a `ws` server that calls `ws.send()` for each message, the resumable one from the real `resumable()` server, which `session.send()`s each (numbers it, keeps it until acknowledged, writes it); the servers' work shares the machine's 2 cores with Chromium.",
+    )
+    out.push('')
+  }
+  if (x.overhead && Object.keys(x.overhead).length) {
+    const n = Object.values(x.overhead)[0].n
+    out.push(
+      `Bytes on the wire: ${num(n)} messages of 64 bytes sent, then ${num(n)} received, text and binary, on one connection per case; the server counts the frames and payload it reads and its TCP socket's bytes read and written (frame headers and masks included, the hello and the handshake not: they fall before the first snapshot). ` +
+        '"wire per message" is both directions together (a message, and what travels back for it), plain and resumable.',
+    )
+    out.push('')
+    const once = Object.values(x.overhead)[0].perConnection
+    out.push(
+      `Once per connection, the greeting: ${num(once.clientToServer)} more bytes from the client (the \`hello\`, and 2 bytes of the upgrade request's \`/r/\` path) and ${num(once.serverToClient)} more from the server (the \`welcome\`).`,
+    )
+    out.push('')
+    const b = (v) => `${num(v, 2)} B`
+    out.push(
+      table(
+        [
+          'message',
+          'wire per message, plain',
+          'with resume',
+          'overhead',
+          'header on the data frame',
+          'acknowledgements',
+        ],
+        Object.entries(x.overhead).flatMap(([kind, o]) => [
+          [
+            `${kind}, client → server`,
+            b(o.send.plainWire),
+            b(o.send.resumeWire),
+            b(o.send.resumeWire - o.send.plainWire),
+            b(o.send.headerBytes),
+            `${b(o.send.ackWire)} (server → client)`,
+          ],
+          [
+            `${kind}, server → client`,
+            b(o.receive.plainWire),
+            b(o.receive.resumeWire),
+            b(o.receive.resumeWire - o.receive.plainWire),
+            b(o.receive.headerBytes),
+            `${b(o.receive.ackWire)} (client → server: ${num(o.receive.ackFrames)} frames, ${b(o.receive.ackPayload)} payload)`,
+          ],
+        ]),
+      ),
+    )
+    out.push('')
+  }
+  return out
 }

@@ -3,11 +3,16 @@
 //   /sink               discards everything
 //   /count?n=N          counts messages, answers 'done' at the N-th
 //   /blast              on 'go:N', writes N 64-byte text frames at once (pre-encoded)
+//   /blast-send         on 'go:N', ws.send()s N 64-byte texts (a server's per-message cost included)
 //   /slow?total=B&rate=R  a slow reader: reads at most R bytes/s (pauses the TCP socket),
 //                       answers 'done' once B bytes arrived
 //   /rec?id=ID          records sequence numbers per id, terminates on 'kill', obeys faults
+//   /bytes?id=ID        counts frames, payload and TCP bytes per id; 'go:N' / 'go-bin:N' sends N
+//                       64-byte texts / binaries (the wire overhead of `resume`, plain side)
+//   /r/…                the same through resumable() (resume-routes.mjs)
 import { createServer } from 'node:http'
 import { WebSocketServer } from 'ws'
+import { createResumeRoutes, newByteRecord } from './resume-routes.mjs'
 
 export const MSG_BYTES = 64
 
@@ -56,17 +61,25 @@ export function createRoutes() {
     if (!r) records.set(id, (r = newRecord()))
     return r
   }
+  const byteRecords = new Map()
+  const bytes = (id) => {
+    let b = byteRecords.get(id)
+    if (!b) byteRecords.set(id, (b = newByteRecord()))
+    return b
+  }
+  const resume = createResumeRoutes({ record, bytes })
 
   function onUpgrade(req, socket, head) {
     const url = new URL(req.url, 'http://127.0.0.1')
     const id = url.searchParams.get('id')
-    if (url.pathname === '/rec' && id && record(id).refusing) {
+    if ((url.pathname === '/rec' || url.pathname === '/r/rec') && id && record(id).refusing) {
       // An outage: the server answers, but refuses the upgrade (a failed handshake, 1006).
       socket.end(
         'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
       )
       return
     }
+    if (url.pathname.startsWith('/r/')) return resume.onUpgrade(req, socket, head, url)
     wss.handleUpgrade(req, socket, head, (ws) => connection(ws, req, url))
   }
 
@@ -91,6 +104,15 @@ export function createRoutes() {
           if (m) tcp.write(blastFrames(Number(m[1])))
         })
         return
+      case '/blast-send': {
+        // As /r/blast through resumable(): one ws.send() per message, the server's cost included.
+        const text = 'y'.repeat(MSG_BYTES)
+        ws.on('message', (data) => {
+          const m = /^go:(\d+)$/.exec(String(data))
+          if (m) for (let i = Number(m[1]); i > 0; i--) ws.send(text)
+        })
+        return
+      }
       case '/slow': {
         const total = Number(q.get('total'))
         const rate = Number(q.get('rate'))
@@ -114,6 +136,27 @@ export function createRoutes() {
           }
         })
         ws.on('close', () => clearInterval(tick))
+        return
+      }
+      case '/bytes': {
+        const b = bytes(q.get('id') ?? '')
+        b.connections.push(tcp)
+        ws.on('message', (data, isBinary) => {
+          b.framesIn++
+          b.payloadIn += data.length
+          const m = isBinary ? null : /^go(-bin)?:(\d+)$/.exec(String(data))
+          if (!m) {
+            b.messagesIn++
+            b.messageBytesIn += data.length
+            return
+          }
+          const payload = m[1] ? Buffer.alloc(MSG_BYTES, 7) : 'y'.repeat(MSG_BYTES)
+          for (let i = Number(m[2]); i > 0; i--) {
+            ws.send(payload)
+            b.messagesOut++
+            b.messageBytesOut += MSG_BYTES
+          }
+        })
         return
       }
       case '/rec': {
@@ -154,6 +197,16 @@ export function createRoutes() {
     onUpgrade,
     records,
     record,
+    /** The byte counters of /bytes and /r/bytes for `id`, with the TCP totals read now. */
+    bytes(id) {
+      const b = bytes(id)
+      const { connections, ...counts } = b
+      return {
+        ...counts,
+        tcpRead: connections.reduce((a, t) => a + t.bytesRead, 0),
+        tcpWritten: connections.reduce((a, t) => a + t.bytesWritten, 0),
+      }
+    },
     /** Live /rec connections of every id, for the leak check. */
     liveCount: (id) => record(id).live.size,
     /** Applies one fault to the /rec connections of `id`. */
@@ -198,6 +251,7 @@ export function createRoutes() {
       }
     },
     close() {
+      resume.close()
       for (const ws of wss.clients) ws.terminate()
       wss.close()
     },

@@ -5,8 +5,12 @@
   'use strict'
 
   const $ = (id) => document.getElementById(id)
-  const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/echo`
-  $('url').textContent = wsUrl
+  const params = new URLSearchParams(location.search)
+  // Two endpoints on the same server: /echo echoes each frame; /resume is resumable() from
+  // steadysocket/server, which echoes each session message with session.send().
+  const endpoint = (on) =>
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/${on ? 'resume' : 'echo'}`
+  let resumeOn = params.get('resume') === '1'
 
   const SteadySocket = window.SteadySocket
   if (typeof SteadySocket !== 'function') {
@@ -26,49 +30,60 @@
 
   const options = {
     reconnect: { initialDelay: 500, maxDelay: 4000, minUptime: 3000 },
-    // The echo server sends the ping straight back: that echo is the pong.
+    // The echo server sends the ping straight back: that echo is the pong. (With resume the
+    // socket pings with the protocol's own ping frame instead, which the server answers.)
     heartbeat: { interval: 4000, timeout: 6000, message: 'ping', isPong: (raw) => raw === 'ping' },
   }
+  const optionsFor = (on) => (on ? { ...options, resume: true } : options)
   // ?tabs=1: one connection shared by every tab that has the page open (steadysocket/tabs).
   const TabSocket = window.TabSocket
-  const shared = new URLSearchParams(location.search).get('tabs') === '1'
+  const shared = params.get('tabs') === '1'
   if (shared && typeof TabSocket !== 'function') {
     showBanner('The bundle /steadysocket-tabs.umd.min.js did not load: run `npm run build`.')
     return
   }
   const Socket = shared ? TabSocket : SteadySocket
-  $('snippet').textContent = [
-    `const socket = new ${shared ? 'TabSocket' : 'SteadySocket'}('${wsUrl}', {`,
-    ...Object.entries(options).map(([key, value]) => `  ${key}: ${literal(value)},`),
-    `})`,
-    `socket.on('message', (data) => …)`,
-    `socket.send(JSON.stringify({ n, text })) // 'sent' | 'queued' | 'dropped'`,
-  ].join('\n')
 
-  const socket = new Socket(wsUrl, options)
-  if (shared) {
-    // This tab owns the connection (leader) or relays through the tab that does; the server's
-    // live connection count stays 1 however many tabs are open.
-    const renderTabs = () => {
-      $('tabs').dataset.leader = String(socket.isLeader)
-      $('tabs').textContent = `${socket.isLeader ? 'leader' : 'follower'} tab · `
-      const link = document.createElement('a')
-      link.href = '?tabs=1'
-      link.target = '_blank'
-      link.textContent = 'open another tab'
-      $('tabs').append(link)
-    }
-    socket.on('leader', ({ isLeader }) => {
-      renderTabs()
-      logEvent(
-        'leader',
-        isLeader ? 'this tab owns the connection now' : 'this tab gave up the lead',
-      )
-    })
-    renderTabs()
+  /** The page's socket: a new one when the resume switch changes (see switchResume). */
+  let socket = null
+  function connect() {
+    socket = new Socket(endpoint(resumeOn), optionsFor(resumeOn))
+    wire(socket)
+    renderMode()
+    renderStatus(socket.status)
+    if (shared) renderTabs()
   }
 
-  const ledger = window.createLedger()
+  function renderMode() {
+    const url = endpoint(resumeOn)
+    $('url').textContent = url
+    $('resume-switch').checked = resumeOn
+    document.body.dataset.resume = String(resumeOn)
+    $('snippet').textContent = [
+      `const socket = new ${shared ? 'TabSocket' : 'SteadySocket'}('${url}', {`,
+      ...Object.entries(optionsFor(resumeOn)).map(([key, value]) => `  ${key}: ${literal(value)},`),
+      `})`,
+      ...(resumeOn ? [`socket.on('session', ({ id, resumed, unconfirmed }) => …)`] : []),
+      `socket.on('message', (data) => …)`,
+      `socket.send(JSON.stringify({ n, text })) // 'sent' | 'queued' | 'dropped'`,
+    ].join('\n')
+  }
+
+  // This tab owns the connection (leader) or relays through the tab that does; the server's
+  // live connection count stays 1 however many tabs are open.
+  function renderTabs() {
+    $('tabs').dataset.leader = String(socket.isLeader)
+    $('tabs').textContent = `${socket.isLeader ? 'leader' : 'follower'} tab · `
+    const link = document.createElement('a')
+    link.href = `?tabs=1${resumeOn ? '&resume=1' : ''}`
+    link.target = '_blank'
+    link.textContent = 'open another tab'
+    $('tabs').append(link)
+  }
+
+  // One ledger per mode: the page compares what each one lost under the same faults.
+  const ledgers = { plain: window.createLedger(), resume: window.createLedger() }
+  let ledger = ledgers[resumeOn ? 'resume' : 'plain']
   // Tells this tab's messages from other tabs' echoes when one connection is shared (?tabs=1).
   const from = Math.random().toString(36).slice(2, 10)
   let seq = 0
@@ -103,110 +118,136 @@
     input.focus()
   })
 
-  // --- receiving -----------------------------------------------------------------------------
+  /** Every listener of the page, on `s` (a new socket after the resume switch). */
+  function wire(s) {
+    if (shared) {
+      s.on('leader', ({ isLeader }) => {
+        renderTabs()
+        logEvent(
+          'leader',
+          isLeader ? 'this tab owns the connection now' : 'this tab gave up the lead',
+        )
+      })
+    }
+    // With resume: before every open, which session this connection carries.
+    s.on('session', ({ id, resumed, unconfirmed }) => {
+      // A sid is a credential (PROTOCOL.md): the page shows only enough of it to tell two apart.
+      const sid = `${id.slice(0, 6)}…`
+      const detail = resumed
+        ? `${sid} resumed: each side replays what the other has not acknowledged`
+        : unconfirmed.length
+          ? `${sid} new: the old session is gone, its unconfirmed messages are not re-sent`
+          : `${sid} new`
+      logEvent('session', `${detail} · unconfirmed ${unconfirmed.length}`, {
+        resumed: String(resumed),
+        unconfirmed: unconfirmed.length,
+      })
+    })
+    // --- receiving -----------------------------------------------------------------------------
 
-  socket.on('message', (data) => {
-    if (typeof data !== 'string') {
-      logMessage('in', '', `[binary frame, ${data.size ?? data.byteLength} bytes]`, '')
-      return
-    }
-    let msg
-    try {
-      msg = JSON.parse(data)
-    } catch {
-      logMessage('in', '', data, 'not ours')
-      return
-    }
-    if (msg.from !== from) {
-      if (msg.kind === 'text') logMessage('in', msg.n, msg.text, 'other tab')
-      return
-    }
-    if (msg.kind === 'mark') {
-      settle(ledger.markerEchoed(msg.m))
-      return
-    }
-    const fate = ledger.echoed(msg.n)
-    if (fate === 'recovered' || fate === 'late') bump($('recovered'))
-    if (fate === 'late') {
-      logEvent('order', `#${msg.n} echoed after a marker sent later: counted recovered, not lost`)
-    }
-    if (msg.kind === 'burst') onBurstEcho(msg)
-    else if (msg.kind === 'text')
-      logMessage('in', msg.n, msg.text, fate === 'delivered' ? '' : 'recovered')
-  })
-
-  // The marker's echo came back: what was sent before the drop and is still silent is lost.
-  function settle(report) {
-    if (!report) return
-    const { lost, recovered } = report
-    const parts = []
-    if (recovered.length) {
-      parts.push(`${window.ledgerRanges(recovered)} recovered and re-sent (${recovered.length})`)
-    }
-    if (lost.length) {
-      parts.push(`${window.ledgerRanges(lost.map((m) => m.n))} lost in TCP (${lost.length})`)
-    }
-    logEvent('accounted', `sent before the drop: ${parts.join('; ')}`)
-    for (const m of lost) if (m.kind === 'text') logMessage('lost', m.n, m.text, 'lost in TCP')
-  }
-
-  // --- events --------------------------------------------------------------------------------
-
-  socket.on('open', ({ isReconnect }) => {
-    openedAt = performance.now()
-    wasOpen = true
-    logEvent('open', isReconnect ? 'reconnected' : 'connected')
-    // After the flush (recovered messages first): its echo settles what is still in doubt.
-    const marker = ledger.nextMarker()
-    if (marker !== null) {
-      socket.send(JSON.stringify({ kind: 'mark', from, m: marker }))
-      const doubt = ledger.counts().inDoubt
-      logEvent('accounted', `${doubt} sent before the drop not echoed yet: marker sent after them`)
-    }
-  })
-  socket.on('close', ({ code, reason, wasClean, willReconnect }) => {
-    // A drop: an open connection lost without the page asking (failed attempts do not count).
-    if (wasOpen && performance.now() > userCloseUntil) drops += 1
-    if (wasOpen) ledger.closed()
-    wasOpen = false
-    const why = reason ? ` “${reason}”` : ''
-    const how = `${wasClean ? 'clean' : 'not clean'} · ${willReconnect ? 'will reconnect' : 'final'}`
-    logEvent('close', `code ${code}${why} · ${how}`)
-  })
-  socket.on('error', (error) => logEvent('error', `${error.name}: ${error.message}`))
-  socket.on('reconnecting', ({ attempt, delay }) => {
-    retryAt = performance.now() + delay
-    logEvent('reconnecting', `attempt ${attempt} in ${formatMs(delay)}`)
-  })
-  socket.on('stable', () => logEvent('stable', 'open long enough: attempt counter reset'))
-  socket.on('exhausted', ({ attempts }) =>
-    logEvent('exhausted', `gave up after ${attempts} retries`),
-  )
-  socket.on('drain', () => logEvent('drain', 'queue empty, native buffer below the low-water mark'))
-  socket.on('drop', ({ messages, reason }) => {
-    for (const raw of messages) {
-      try {
-        const msg = JSON.parse(raw)
-        if (msg.from === from && msg.kind !== 'mark') ledger.dropped(msg.n)
-      } catch {
-        // not one of ours (a heartbeat ping)
+    s.on('message', (data) => {
+      if (typeof data !== 'string') {
+        logMessage('in', '', `[binary frame, ${data.size ?? data.byteLength} bytes]`, '')
+        return
       }
+      let msg
+      try {
+        msg = JSON.parse(data)
+      } catch {
+        logMessage('in', '', data, 'not ours')
+        return
+      }
+      if (msg.from !== from) {
+        if (msg.kind === 'text') logMessage('in', msg.n, msg.text, 'other tab')
+        return
+      }
+      if (msg.kind === 'mark') {
+        settle(ledger.markerEchoed(msg.m))
+        return
+      }
+      const fate = ledger.echoed(msg.n)
+      if (fate === 'recovered' || fate === 'late') bump($('recovered'))
+      if (fate === 'late') {
+        logEvent('order', `#${msg.n} echoed after a marker sent later: counted recovered, not lost`)
+      }
+      if (msg.kind === 'burst') onBurstEcho(msg)
+      else if (msg.kind === 'text')
+        logMessage('in', msg.n, msg.text, fate === 'delivered' ? '' : 'recovered')
+    })
+
+    // The marker's echo came back: what was sent before the drop and is still silent is lost.
+    function settle(report) {
+      if (!report) return
+      const { lost, recovered } = report
+      const parts = []
+      if (recovered.length) {
+        parts.push(`${window.ledgerRanges(recovered)} recovered and re-sent (${recovered.length})`)
+      }
+      if (lost.length) {
+        parts.push(`${window.ledgerRanges(lost.map((m) => m.n))} lost in TCP (${lost.length})`)
+      }
+      logEvent('accounted', `sent before the drop: ${parts.join('; ')}`)
+      for (const m of lost) if (m.kind === 'text') logMessage('lost', m.n, m.text, 'lost in TCP')
     }
-    // Overflow drops come one per send(): fold a run of them into one row.
-    const row = $('log').firstElementChild
-    if (row && row.dataset.event === 'drop' && row.dataset.reason === reason) {
-      const total = Number(row.dataset.count) + messages.length
-      row.dataset.count = String(total)
-      row.querySelector('.detail').textContent = dropText(total, reason)
-      return
-    }
-    logEvent('drop', dropText(messages.length, reason), { reason, count: messages.length })
-  })
-  socket.on('status', ({ status, previous }) => {
-    renderStatus(status)
-    logEvent('status', `${previous} → ${status}`, { status })
-  })
-  renderStatus(socket.status)
+
+    // --- events --------------------------------------------------------------------------------
+
+    s.on('open', ({ isReconnect }) => {
+      openedAt = performance.now()
+      wasOpen = true
+      logEvent('open', isReconnect ? 'reconnected' : 'connected')
+      // After the flush (recovered messages first): its echo settles what is still in doubt.
+      const marker = ledger.nextMarker()
+      if (marker !== null) {
+        socket.send(JSON.stringify({ kind: 'mark', from, m: marker }))
+        const doubt = ledger.counts().inDoubt
+        logEvent(
+          'accounted',
+          `${doubt} sent before the drop not echoed yet: marker sent after them`,
+        )
+      }
+    })
+    s.on('close', ({ code, reason, wasClean, willReconnect }) => {
+      // A drop: an open connection lost without the page asking (failed attempts do not count).
+      if (wasOpen && performance.now() > userCloseUntil) drops += 1
+      if (wasOpen) ledger.closed()
+      wasOpen = false
+      const why = reason ? ` “${reason}”` : ''
+      const how = `${wasClean ? 'clean' : 'not clean'} · ${willReconnect ? 'will reconnect' : 'final'}`
+      logEvent('close', `code ${code}${why} · ${how}`)
+    })
+    s.on('error', (error) => logEvent('error', `${error.name}: ${error.message}`))
+    s.on('reconnecting', ({ attempt, delay }) => {
+      retryAt = performance.now() + delay
+      logEvent('reconnecting', `attempt ${attempt} in ${formatMs(delay)}`)
+    })
+    s.on('stable', () => logEvent('stable', 'open long enough: attempt counter reset'))
+    s.on('exhausted', ({ attempts }) => logEvent('exhausted', `gave up after ${attempts} retries`))
+    s.on('drain', () => logEvent('drain', 'queue empty, native buffer below the low-water mark'))
+    s.on('drop', ({ messages, reason }) => {
+      for (const raw of messages) {
+        try {
+          const msg = JSON.parse(raw)
+          if (msg.from === from && msg.kind !== 'mark') ledger.dropped(msg.n)
+        } catch {
+          // not one of ours (a heartbeat ping)
+        }
+      }
+      // Overflow drops come one per send(): fold a run of them into one row.
+      const row = $('log').firstElementChild
+      if (row && row.dataset.event === 'drop' && row.dataset.reason === reason) {
+        const total = Number(row.dataset.count) + messages.length
+        row.dataset.count = String(total)
+        row.querySelector('.detail').textContent = dropText(total, reason)
+        return
+      }
+      logEvent('drop', dropText(messages.length, reason), { reason, count: messages.length })
+    })
+    s.on('status', ({ status, previous }) => {
+      renderStatus(status)
+      logEvent('status', `${previous} → ${status}`, { status })
+    })
+  }
 
   // --- controls: add an entry here and it gets a button ----------------------------------------
 
@@ -475,6 +516,14 @@
       $(`bar-${fate}`).style.flexGrow = String(c.sent ? c[fate] / c.sent : 0)
     }
     $('ledger').dataset.settled = String(c.awaiting === 0)
+    for (const mode of ['plain', 'resume']) {
+      const m = ledgers[mode].counts()
+      $(`cmp-${mode}-sent`).textContent = m.sent.toLocaleString('en')
+      $(`cmp-${mode}-echoed`).textContent = (m.delivered + m.recovered).toLocaleString('en')
+      $(`cmp-${mode}-lost`).textContent = m.lost.toLocaleString('en')
+      $(`cmp-${mode}-lost`).dataset.zero = String(m.lost === 0)
+      $(`cmp-${mode}`).dataset.current = String(mode === (resumeOn ? 'resume' : 'plain'))
+    }
     $('ledger-note').textContent = ledgerNote(c)
   }
 
@@ -487,12 +536,16 @@
         ? `${plural(c.inDoubt, 'message')} sent before the drop not echoed yet: counted when the marker sent after them comes back (the server may still be slow).`
         : `${plural(c.inDoubt, 'message')} sent before the drop: counted once the socket is open again and has flushed.`
     }
-    const lost = c.lost
-      ? `${plural(c.lost, 'message')} lost in TCP: already handed to the kernel when the connection died, which no browser API can give back (only an application-level ack covers that). `
-      : ''
-    const recovered = c.recovered
-      ? `${plural(c.recovered, 'message')} came back after a drop: steadysocket kept them and sent them again. `
-      : ''
+    const lost = !c.lost
+      ? ''
+      : resumeOn
+        ? `${plural(c.lost, 'message')} lost: the server no longer had the session (restarted, or the window passed), so they were unconfirmed and not re-sent. `
+        : `${plural(c.lost, 'message')} lost in TCP: already handed to the kernel when the connection died, which no browser API can give back (switch resume on: its acknowledgements cover that). `
+    const recovered = !c.recovered
+      ? ''
+      : resumeOn
+        ? `${plural(c.recovered, 'message')} came back after a drop: the session replayed them (the page re-sent what the server had not acknowledged, the server the echoes the page had not). `
+        : `${plural(c.recovered, 'message')} came back after a drop: steadysocket kept them and sent them again. `
     const dropped = c.dropped
       ? `${plural(c.dropped, 'message')} dropped by steadysocket (send() said so, or a drop event named them). `
       : ''
@@ -642,6 +695,39 @@
     return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`
   }
 
+  // --- the resume switch -----------------------------------------------------------------------
+
+  $('resume-switch').addEventListener('change', (event) => switchResume(event.target.checked))
+
+  // A new socket on the other endpoint, with the other mode's ledger; the old socket is disposed
+  // (with resume, its close() ends the session: the server sees end 'closed'). What the old one
+  // still awaited an echo for cannot come back any more: its ledger counts it dropped.
+  function switchResume(on) {
+    if (on === resumeOn) return
+    params.set('resume', on ? '1' : '0')
+    // Every tab on the shared connection must agree: the page reloads with the new mode.
+    if (shared) {
+      location.search = params.toString()
+      return
+    }
+    window.history.replaceState(null, '', `?${params}`)
+    const old = socket
+    userClose(() => old.dispose())
+    ledger.abandoned()
+    resumeOn = on
+    ledger = ledgers[on ? 'resume' : 'plain']
+    wasOpen = false
+    logEvent(
+      'resume',
+      on
+        ? 'on: a new socket with resume: true, on /resume (resumable() echoes each message)'
+        : 'off: a new plain socket, on /echo',
+    )
+    connect()
+  }
+
+  connect()
+
   // --- loops: they live as long as the page ---------------------------------------------------
 
   setInterval(renderGauges, 100)
@@ -656,5 +742,16 @@
   renderGauges()
 
   // For the console (and the browser tests).
-  window.demo = { socket, ledger: () => ledger.counts(), burst: () => burst }
+  window.demo = {
+    get socket() {
+      return socket
+    },
+    get resume() {
+      return resumeOn
+    },
+    setResume: switchResume,
+    ledger: () => ledger.counts(),
+    ledgers: () => ({ plain: ledgers.plain.counts(), resume: ledgers.resume.counts() }),
+    burst: () => burst,
+  }
 })()

@@ -42,6 +42,12 @@
         if (!pending.delete(n)) return
         counts.dropped += 1
       },
+      /** The page let go of its socket (the resume switch): what awaits an echo never gets one. */
+      abandoned() {
+        counts.dropped += pending.size
+        pending.clear()
+        markerEpoch.clear()
+      },
       /** An open connection closed: what it still owed an echo for is now in doubt. */
       closed() {
         epoch += 1

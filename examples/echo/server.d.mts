@@ -7,7 +7,13 @@ export declare const BUNDLE: string
 /** Absolute path of `dist/steadysocket-tabs.umd.min.js`, loaded for `?tabs=1`. */
 export declare const TABS_BUNDLE: string
 
-/** Starts the demo: the page on `/`, the bundle, an echo socket on `/echo`, faults on `/control/*`. */
+/** Absolute path of `dist/server.js` (steadysocket/server), which serves `/resume`. */
+export declare const SERVER_MODULE: string
+
+/**
+ * Starts the demo: the page on `/`, the bundle, an echo socket on `/echo`, a resumable echo
+ * (`resumable()` from dist/server.js) on `/resume`, faults on `/control/*` (they act on both).
+ */
 export declare function startDemoServer(options?: {
   /** `0` picks a free port. @default 10000 */
   port?: number
@@ -15,4 +21,6 @@ export declare function startDemoServer(options?: {
   host?: string
   /** Path of the UMD bundle to serve. @default BUNDLE */
   bundle?: string
+  /** ms the resumable server keeps a session after its connection is lost. @default 120000 */
+  window?: number
 }): Promise<FaultServer>

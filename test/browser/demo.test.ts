@@ -123,6 +123,62 @@ describeBrowser('echo demo page', () => {
     await page.close()
   })
 
+  it('with the resume switch on, "Drop mid-stream" loses nothing, and the page says so', async () => {
+    const page = await openDemo()
+    await page.setViewportSize({ width: 1280, height: 900 })
+    await page.check('[data-testid="resume-switch"]')
+    await page.locator('#log li[data-event="resume"]').waitFor()
+    await expect(page.textContent('#url')).resolves.toMatch(/\/resume$/)
+    // The session event comes before every open: a new session first.
+    await page
+      .locator('#log li[data-event="session"][data-resumed="false"]', { hasText: 'unconfirmed 0' })
+      .waitFor()
+    await page.locator('#status[data-status="open"]').waitFor({ timeout: 10_000 })
+    const ledger = () =>
+      page.evaluate(() => (window as unknown as { demo: { ledger(): Ledger } }).demo.ledger())
+
+    await page.click('[data-testid="drop-mid-stream"]')
+    await page.locator('#log li[data-event="control"]', { hasText: 'drop' }).waitFor()
+    await page
+      .locator('#log li[data-event="session"][data-resumed="true"]')
+      .waitFor({ timeout: 15_000 })
+    await page.waitForFunction(
+      () => {
+        const c = (window as unknown as { demo: { ledger(): Ledger } }).demo.ledger()
+        return (
+          c.sent > 0 &&
+          c.awaiting === 0 &&
+          !document.querySelector('[data-testid="slow"][data-running]')
+        )
+      },
+      undefined,
+      { timeout: 30_000, polling: 100 },
+    )
+    const c = await ledger()
+    console.log(
+      `demo drop mid-stream with resume: ${c.sent} sent = ${c.delivered} delivered + ${c.recovered} replayed + ${c.lost} lost + ${c.dropped} dropped`,
+    )
+    expect(c.lost).toBe(0)
+    expect(c.dropped).toBe(0)
+    expect(c.delivered + c.recovered).toBe(c.sent)
+    expect(c.recovered).toBeGreaterThan(0) // the cut was mid-stream: the session replayed some
+
+    await page.waitForTimeout(250) // one gauge refresh
+    await expect(page.textContent('#cmp-resume-lost')).resolves.toBe('0')
+    await expect(page.textContent('#cmp-resume-sent')).resolves.toBe(c.sent.toLocaleString('en'))
+    await expect(page.getAttribute('#cmp-resume', 'data-current')).resolves.toBe('true')
+    expect(await page.textContent('#ledger-note')).toContain('the session replayed them')
+    expect(await overflowing(page)).toEqual([])
+
+    // Off again: a plain socket on /echo, its own ledger.
+    await page.uncheck('[data-testid="resume-switch"]')
+    await page.locator('#status[data-status="open"]').waitFor({ timeout: 10_000 })
+    await expect(page.textContent('#url')).resolves.toMatch(/\/echo$/)
+    await expect(page.getAttribute('#cmp-plain', 'data-current')).resolves.toBe('true')
+    expect(browser.errors).toEqual([])
+    await page.close()
+  })
+
   it('fits a 420 px phone, a tablet and a desktop: no label or number is cut off', async () => {
     for (const width of [420, 768, 1024, 1280]) {
       const page = await openDemo()

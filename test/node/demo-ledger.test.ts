@@ -12,6 +12,7 @@ interface Ledger {
   sent(n: number, kind: string, text?: string): void
   refused(): void
   dropped(n: number): void
+  abandoned(): void
   closed(): void
   echoed(n: number): Fate
   inDoubt(): number
@@ -99,6 +100,19 @@ describe('demo ledger', () => {
     ledger.dropped(1)
     ledger.dropped(1)
     expect(ledger.counts()).toMatchObject({ sent: 1, dropped: 1, awaiting: 0 })
+  })
+
+  it('when the page lets go of its socket (the resume switch), what awaits an echo is dropped', () => {
+    const ledger = page().createLedger()
+    ledger.sent(1, 'text', 'a')
+    ledger.sent(2, 'text', 'b')
+    expect(ledger.echoed(1)).toBe('delivered')
+    ledger.closed()
+    ledger.abandoned()
+    expect(ledger.nextMarker()).toBeNull() // nothing left in doubt
+    expect(ledger.echoed(2)).toBeNull()
+    expect(ledger.counts()).toMatchObject({ sent: 2, delivered: 1, dropped: 1, awaiting: 0 })
+    expect(balanced(ledger)).toBe(true)
   })
 
   it('names runs of numbers compactly', () => {
