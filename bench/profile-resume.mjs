@@ -4,31 +4,18 @@
 // process). Alternates plain and resume, `--rounds` times. Not part of `npm run bench`.
 //
 //   npm run build && node bench/profile-resume.mjs [--n=100000] [--rounds=3]
-import { build } from 'esbuild'
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { launch, tabProcesses } from './lib/chromium.mjs'
 import { RESUME } from './lib/libs.mjs'
-import { startServer } from './lib/server.mjs'
+import { pageBundle, startServer } from './lib/server.mjs'
 
 const arg = (name, fallback) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback)
 const n = arg('n', 100_000)
 const rounds = arg('rounds', 3)
 
-const bundle = (
-  await build({
-    entryPoints: [fileURLToPath(new URL('./lib/page.mjs', import.meta.url))],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
-).outputFiles[0].text
-const server = await startServer({ bundle })
+const server = await startServer({ bundle: await pageBundle() })
 const browser = await launch()
 
 /** CPU ms (user + system) of a process so far; /proc/PID/stat counts in clock ticks of 10 ms. */

@@ -15,17 +15,15 @@
 // being measured (Playwright enables Network tracking on every page, which made native send()
 // about 2x and receive about 2.3x slower here). Pages fetch their job and post results over HTTP.
 // Only 127.0.0.1 is used; every loop and wait is bounded.
-import { build } from 'esbuild'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { launch } from './lib/chromium.mjs'
 import { LIBS, RESUME } from './lib/libs.mjs'
 import { queueBench } from './lib/queue-bench.mjs'
 import { sendBench } from './lib/send-bench.mjs'
 import { renderChart } from './lib/chart.mjs'
 import { analyse, renderMarkdown } from './lib/report.mjs'
-import { freePort, startServer } from './lib/server.mjs'
+import { freePort, pageBundle, startServer } from './lib/server.mjs'
 import { measureSizes } from './lib/size.mjs'
 import { seeded } from './lib/stats.mjs'
 
@@ -128,18 +126,7 @@ if (only.includes('send')) {
 
 const browserScenarios = only.filter((o) => o !== 'size' && o !== 'queue' && o !== 'send')
 if (browserScenarios.length > 0) {
-  const bundle = (
-    await build({
-      entryPoints: [fileURLToPath(new URL('./lib/page.mjs', import.meta.url))],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-    })
-  ).outputFiles[0].text
-  const server = await startServer({ bundle })
+  const server = await startServer({ bundle: await pageBundle() })
   const browser = await launch()
   raw.chromium = await browser.version()
   log(`${raw.chromium}, server on ${server.origin}`)

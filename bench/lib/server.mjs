@@ -11,6 +11,8 @@
 //                       64-byte texts / binaries (the wire overhead of `resume`, plain side)
 //   /r/…                the same through resumable() (resume-routes.mjs)
 import { createServer } from 'node:http'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 import { WebSocketServer } from 'ws'
 import { createResumeRoutes, newByteRecord } from './resume-routes.mjs'
 
@@ -369,4 +371,18 @@ export async function freePort() {
   const { port } = s.address()
   await new Promise((r) => s.close(r))
   return port
+}
+
+/** The page's script (bench/lib/page.mjs and the libraries it imports), bundled for the browser. */
+export async function pageBundle() {
+  const out = await build({
+    entryPoints: [fileURLToPath(new URL('./page.mjs', import.meta.url))],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  })
+  return out.outputFiles[0].text
 }
