@@ -279,6 +279,9 @@ export abstract class Lifecycle<In, Out> extends SocketBase<
 
   #open(p: Connecting): void {
     const ws = p.ws as WebSocketLike
+    // The connection died while the handshake ran (its close event is still to come, and will
+    // end this attempt): the queue is not written into a closed socket.
+    if (ws.readyState !== 1) return
     this._flow.use(ws, false)
     // A listener of the flush (an expired message's drop) may have moved on.
     if (this._phase !== p) return
